@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// ListOperations returns an execution's operations by Seq; see store.Store.
+func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq int64, limit int) ([]store.OperationRow, error) {
+	q := `SELECT operation_id, seq, data FROM operations
+		WHERE execution_id = ? AND seq > ? ORDER BY seq, operation_id`
+	args := []any{executionID, afterSeq}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list operations of %q: %w", executionID, err)
+	}
+	defer rows.Close()
+	var out []store.OperationRow
+	for rows.Next() {
+		op := store.OperationRow{ExecutionID: executionID}
+		if err := rows.Scan(&op.OperationID, &op.Seq, &op.Data); err != nil {
+			return nil, fmt.Errorf("sqlite store: list operations of %q: %w", executionID, err)
+		}
+		out = append(out, op)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: list operations of %q: %w", executionID, err)
+	}
+	return out, nil
+}
+
+// GetOperation returns one operation; see store.Store.
+func (s *Store) GetOperation(ctx context.Context, executionID, operationID string) (store.OperationRow, error) {
+	op := store.OperationRow{ExecutionID: executionID, OperationID: operationID}
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT seq, data FROM operations WHERE execution_id = ? AND operation_id = ?`,
+		executionID, operationID).Scan(&op.Seq, &op.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.OperationRow{}, fmt.Errorf("sqlite store: operation %q of %q: %w", operationID, executionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.OperationRow{}, fmt.Errorf("sqlite store: get operation %q of %q: %w", operationID, executionID, err)
+	}
+	return op, nil
+}
+
+// ListEvents returns history events in a range; see store.Store. A Limit of
+// zero or less means no limit.
+func (s *Store) ListEvents(ctx context.Context, executionID string, r store.EventRange) ([]store.EventRow, error) {
+	q := `SELECT event_id, data FROM events WHERE execution_id = ?`
+	args := []any{executionID}
+	switch {
+	case r.Reverse && r.After > 0:
+		q += ` AND event_id < ? ORDER BY event_id DESC`
+		args = append(args, r.After)
+	case r.Reverse:
+		q += ` ORDER BY event_id DESC`
+	default:
+		q += ` AND event_id > ? ORDER BY event_id`
+		args = append(args, r.After)
+	}
+	if r.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, r.Limit)
+	}
+	rows, err := s.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list events of %q: %w", executionID, err)
+	}
+	defer rows.Close()
+	var out []store.EventRow
+	for rows.Next() {
+		ev := store.EventRow{ExecutionID: executionID}
+		if err := rows.Scan(&ev.EventID, &ev.Data); err != nil {
+			return nil, fmt.Errorf("sqlite store: list events of %q: %w", executionID, err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: list events of %q: %w", executionID, err)
+	}
+	return out, nil
+}
+
+// GetDedup returns a stored checkpoint response; see store.Store.
+func (s *Store) GetDedup(ctx context.Context, executionID, checkpointToken, clientToken string) (store.DedupRow, error) {
+	d := store.DedupRow{ExecutionID: executionID, CheckpointToken: checkpointToken, ClientToken: clientToken}
+	var created int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT created_ns, response FROM dedup
+		WHERE execution_id = ? AND checkpoint_token = ? AND client_token = ?`,
+		executionID, checkpointToken, clientToken).Scan(&created, &d.Response)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.DedupRow{}, fmt.Errorf("sqlite store: checkpoint response of %q: %w", executionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.DedupRow{}, fmt.Errorf("sqlite store: get checkpoint response of %q: %w", executionID, err)
+	}
+	d.Created = fromNanos(created)
+	return d, nil
+}
+
+// PruneDedup deletes checkpoint responses created before a time and
+// returns how many it deleted; see store.Store.
+func (s *Store) PruneDedup(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.writer.ExecContext(ctx, `DELETE FROM dedup WHERE created_ns < ?`, toNanos(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: prune checkpoint responses: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: prune checkpoint responses: %w", err)
+	}
+	return int(n), nil
+}
+
+// DueTimers returns timers due at or before now, earliest first; see
+// store.Store. A limit of zero or less means no limit.
+func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]store.TimerRow, error) {
+	q := `SELECT execution_id, key, due_ns, data FROM timers
+		WHERE due_ns <= ? ORDER BY due_ns, execution_id, key`
+	args := []any{toNanos(now)}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	out, err := s.queryTimers(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: due timers: %w", err)
+	}
+	return out, nil
+}
+
+// NextTimer returns the earliest timer of any execution; see store.Store.
+func (s *Store) NextTimer(ctx context.Context) (store.TimerRow, error) {
+	out, err := s.queryTimers(ctx, `SELECT execution_id, key, due_ns, data FROM timers
+		ORDER BY due_ns, execution_id, key LIMIT 1`)
+	if err != nil {
+		return store.TimerRow{}, fmt.Errorf("sqlite store: next timer: %w", err)
+	}
+	if len(out) == 0 {
+		return store.TimerRow{}, fmt.Errorf("sqlite store: next timer: %w", store.ErrNotFound)
+	}
+	return out[0], nil
+}
+
+// ListTimers returns an execution's timers, earliest first; see
+// store.Store.
+func (s *Store) ListTimers(ctx context.Context, executionID string) ([]store.TimerRow, error) {
+	out, err := s.queryTimers(ctx, `SELECT execution_id, key, due_ns, data FROM timers
+		WHERE execution_id = ? ORDER BY due_ns, key`, executionID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list timers of %q: %w", executionID, err)
+	}
+	return out, nil
+}
+
+func (s *Store) queryTimers(ctx context.Context, q string, args ...any) ([]store.TimerRow, error) {
+	rows, err := s.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.TimerRow
+	for rows.Next() {
+		var (
+			t   store.TimerRow
+			due int64
+		)
+		if err := rows.Scan(&t.ExecutionID, &t.Key, &due, &t.Data); err != nil {
+			return nil, err
+		}
+		t.Due = fromNanos(due)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// commitRequest is one Commit call waiting for the committer.
+type commitRequest struct {
+	ctx context.Context
+	m   store.Mutation
+	// res is buffered so that the committer never blocks on a caller that
+	// gave up waiting.
+	res chan error
+}
+
+// Commit applies m atomically and durably; see store.Store.
+//
+// Commit hands m to the group committer and waits for its verdict. The
+// committer applies every mutation it finds queued in one transaction, each
+// in its own savepoint: a mutation that fails (ErrConflict, ErrNotFound,
+// ErrExists, ...) is rolled back alone and its caller gets that error, while
+// the others commit. If the transaction as a whole cannot begin or commit,
+// every caller in the batch gets that error and none of the batch applied.
+//
+// If ctx ends first, Commit returns ctx.Err(), but the mutation's fate is
+// then unknown: a mutation the committer has already taken into a
+// transaction may still commit. One whose context has ended before the
+// committer reaches it is dropped. Callers that see a context error must
+// therefore reload the execution before retrying, exactly as after
+// ErrConflict. After Close, Commit returns ErrClosed.
+func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &commitRequest{ctx: ctx, m: m, res: make(chan error, 1)}
+
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.queue <- req:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+
+	select {
+	case err := <-req.res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runCommitter is the single goroutine that owns write transactions for
+// mutations. It exits when the queue is closed and drained.
+func (s *Store) runCommitter() {
+	defer close(s.done)
+	batch := make([]*commitRequest, 0, maxBatch)
+	for req := range s.queue {
+		batch = append(batch[:0], req)
+		// Take whatever else queued up while the previous transaction was
+		// being fsynced; that backlog is what group commit amortizes.
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch) // drop references so finished requests can be collected
+	}
+}
+
+// commitBatch applies a batch of mutations in one transaction, each in its
+// own savepoint, and answers every request.
+func (s *Store) commitBatch(batch []*commitRequest) {
+	live := batch[:0:0]
+	for _, req := range batch {
+		// The caller has already returned ctx.Err(); not applying the
+		// mutation keeps the outcome as close to what it was told as we can.
+		if err := req.ctx.Err(); err != nil {
+			req.res <- err
+			continue
+		}
+		live = append(live, req)
+	}
+	if len(live) == 0 {
+		return
+	}
+
+	failAll := func(err error) {
+		for _, req := range live {
+			req.res <- err
+		}
+	}
+
+	// The transaction deliberately ignores the callers' contexts: one
+	// caller giving up must not abort the batch it shares with others.
+	tx, err := s.writer.BeginTx(context.Background(), nil)
+	if err != nil {
+		failAll(fmt.Errorf("sqlite store: commit: begin: %w", err))
+		return
+	}
+	st := s.stmts.in(tx)
+
+	errs := make([]error, len(live))
+	for i, req := range live {
+		mErr, fatal := applyInSavepoint(st, &req.m)
+		if fatal != nil {
+			_ = tx.Rollback()
+			failAll(fmt.Errorf("sqlite store: commit: %w", fatal))
+			return
+		}
+		errs[i] = mErr
+	}
+
+	if err := tx.Commit(); err != nil {
+		failAll(fmt.Errorf("sqlite store: commit: %w", err))
+		return
+	}
+
+	s.transactions.Add(1)
+	var ok int64
+	for i, req := range live {
+		if errs[i] == nil {
+			ok++
+		}
+		req.res <- errs[i]
+	}
+	s.commits.Add(ok)
+}
+
+// applyInSavepoint applies m inside a savepoint. A failure of m itself is
+// returned as mErr after its savepoint is rolled back, leaving the enclosing
+// transaction usable. fatal is set when the transaction itself is no longer
+// usable (SQLite rolls back the whole transaction on some I/O and memory
+// errors, after which the savepoint is gone); the batch must then be
+// abandoned, because statements would otherwise run in autocommit mode.
+func applyInSavepoint(st *stmtSet, m *store.Mutation) (mErr, fatal error) {
+	if _, err := st.savepoint.Exec(); err != nil {
+		return nil, fmt.Errorf("savepoint: %w", err)
+	}
+	if err := applyMutation(st, m); err != nil {
+		if _, rbErr := st.rollbackTo.Exec(); rbErr != nil {
+			return nil, fmt.Errorf("rollback to savepoint after %v: %w", err, rbErr)
+		}
+		if _, relErr := st.release.Exec(); relErr != nil {
+			return nil, fmt.Errorf("release savepoint: %w", relErr)
+		}
+		return err, nil
+	}
+	if _, err := st.release.Exec(); err != nil {
+		return nil, fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil, nil
+}
+
+// applyMutation runs the statements of one mutation. Child rows whose
+// ExecutionID is empty belong to m.Execution; an operation, event or dedup
+// row naming another execution is rejected so that one mutation never
+// rewrites two executions' state. Timers are the exception: a timer set for
+// another execution is how one execution signals another (a chained-invoke
+// child telling its parent it finished), and it changes nothing but a due
+// time.
+func applyMutation(st *stmtSet, m *store.Mutation) error {
+	e := &m.Execution
+	if e.ID == "" {
+		return errors.New("sqlite store: mutation without execution ID")
+	}
+
+	if m.Create {
+		_, err := st.insertExecution.Exec(
+			e.ID, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+			toNanos(e.StartTime), toNanos(e.EndTime), int64(1),
+			e.LeaseOwner, toNanos(e.LeaseUntil), e.Data)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("sqlite store: create execution %q (function %q, name %q): %w",
+				e.ID, e.FunctionName, e.Name, store.ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
+		}
+	} else {
+		res, err := st.updateExecution.Exec(
+			e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+			toNanos(e.StartTime), toNanos(e.EndTime), e.Revision+1,
+			e.LeaseOwner, toNanos(e.LeaseUntil), e.Data,
+			e.ID, e.Revision)
+		if isUniqueViolation(err) {
+			// Only a rename onto a taken (function, name) pair gets here.
+			return fmt.Errorf("sqlite store: update execution %q to name %q: %w", e.ID, e.Name, store.ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+		}
+		if n == 0 {
+			var one int
+			err := st.executionExists.QueryRow(e.ID).Scan(&one)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, store.ErrNotFound)
+			case err != nil:
+				return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+			}
+			return fmt.Errorf("sqlite store: update execution %q at revision %d: %w", e.ID, e.Revision, store.ErrConflict)
+		}
+	}
+
+	if m.DeleteAllTimers {
+		if _, err := st.deleteAllTimers.Exec(e.ID); err != nil {
+			return fmt.Errorf("sqlite store: delete timers of %q: %w", e.ID, err)
+		}
+	}
+	for _, key := range m.DeleteTimers {
+		if _, err := st.deleteTimer.Exec(e.ID, key); err != nil {
+			return fmt.Errorf("sqlite store: delete timer %q of %q: %w", key, e.ID, err)
+		}
+	}
+	for _, t := range m.SetTimers {
+		owner := t.ExecutionID
+		if owner == "" {
+			owner = e.ID
+		}
+		if _, err := st.upsertTimer.Exec(owner, t.Key, toNanos(t.Due), t.Data); err != nil {
+			return fmt.Errorf("sqlite store: set timer %q of %q: %w", t.Key, owner, err)
+		}
+	}
+	for _, op := range m.Operations {
+		if err := sameExecution(e.ID, op.ExecutionID, "operation", op.OperationID); err != nil {
+			return err
+		}
+		if _, err := st.upsertOperation.Exec(e.ID, op.OperationID, op.Seq, op.Data); err != nil {
+			return fmt.Errorf("sqlite store: write operation %q of %q: %w", op.OperationID, e.ID, err)
+		}
+	}
+	for _, ev := range m.Events {
+		if err := sameExecution(e.ID, ev.ExecutionID, "event", fmt.Sprint(ev.EventID)); err != nil {
+			return err
+		}
+		_, err := st.insertEvent.Exec(e.ID, ev.EventID, ev.Data)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, store.ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, err)
+		}
+	}
+	if d := m.Dedup; d != nil {
+		if err := sameExecution(e.ID, d.ExecutionID, "dedup", d.CheckpointToken); err != nil {
+			return err
+		}
+		if _, err := st.insertDedup.Exec(e.ID, d.CheckpointToken, d.ClientToken, toNanos(d.Created), d.Response); err != nil {
+			return fmt.Errorf("sqlite store: record checkpoint response of %q: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+func sameExecution(want, got, kind, key string) error {
+	if got == "" || got == want {
+		return nil
+	}
+	return fmt.Errorf("sqlite store: %s %q belongs to execution %q, not %q", kind, key, got, want)
+}
+
+// stmtSet holds the committer's statements. The set prepared on the
+// writer database is bound to each batch's transaction with in.
+type stmtSet struct {
+	savepoint, rollbackTo, release   *sql.Stmt
+	insertExecution, updateExecution *sql.Stmt
+	executionExists                  *sql.Stmt
+	deleteAllTimers, deleteTimer     *sql.Stmt
+	upsertTimer, upsertOperation     *sql.Stmt
+	insertEvent, insertDedup         *sql.Stmt
+}
+
+type stmtDef struct {
+	dst   **sql.Stmt
+	query string
+}
+
+// defs pairs every field with its SQL, in a fixed order, so that prepare,
+// in and close cannot forget one.
+func (w *stmtSet) defs() []stmtDef {
+	return []stmtDef{
+		// One name suffices: each savepoint is released before the next
+		// mutation opens its own.
+		{&w.savepoint, `SAVEPOINT mutation`},
+		{&w.rollbackTo, `ROLLBACK TO SAVEPOINT mutation`},
+		{&w.release, `RELEASE SAVEPOINT mutation`},
+		{&w.insertExecution, `INSERT INTO executions
+			(id, arn, function_name, function_version, name, status,
+			 start_ns, end_ns, revision, lease_owner, lease_until_ns, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.updateExecution, `UPDATE executions SET
+			arn = ?, function_name = ?, function_version = ?, name = ?, status = ?,
+			start_ns = ?, end_ns = ?, revision = ?, lease_owner = ?, lease_until_ns = ?, data = ?
+			WHERE id = ? AND revision = ?`},
+		{&w.executionExists, `SELECT 1 FROM executions WHERE id = ?`},
+		{&w.deleteAllTimers, `DELETE FROM timers WHERE execution_id = ?`},
+		{&w.deleteTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ?`},
+		{&w.upsertTimer, `INSERT INTO timers (execution_id, key, due_ns, data)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (execution_id, key) DO UPDATE SET due_ns = excluded.due_ns, data = excluded.data`},
+		{&w.upsertOperation, `INSERT INTO operations (execution_id, operation_id, seq, data)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (execution_id, operation_id) DO UPDATE SET seq = excluded.seq, data = excluded.data`},
+		{&w.insertEvent, `INSERT INTO events (execution_id, event_id, data) VALUES (?, ?, ?)`},
+		// A retried checkpoint must get the first response back, so a
+		// second insert with the same tokens keeps the original.
+		{&w.insertDedup, `INSERT INTO dedup (execution_id, checkpoint_token, client_token, created_ns, response)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (execution_id, checkpoint_token, client_token) DO NOTHING`},
+	}
+}
+
+// prepare prepares the statements once on the writer, so that a batch of
+// hundreds of mutations does not re-parse the same SQL for each.
+func (w *stmtSet) prepare(ctx context.Context, db *sql.DB) error {
+	for _, d := range w.defs() {
+		stmt, err := db.PrepareContext(ctx, d.query)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", d.query, err)
+		}
+		*d.dst = stmt
+	}
+	return nil
+}
+
+func (w *stmtSet) close() error {
+	var errs []error
+	for _, d := range w.defs() {
+		if *d.dst == nil {
+			continue
+		}
+		if err := (*d.dst).Close(); err != nil {
+			errs = append(errs, err)
+		}
+		*d.dst = nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite store: close statements: %w", err)
+	}
+	return nil
+}
+
+// in binds the set to tx. That is cheap: the writer pool has a single
+// connection, on which the statements are already prepared. The bound
+// statements close with the transaction.
+func (w *stmtSet) in(tx *sql.Tx) *stmtSet {
+	out := &stmtSet{}
+	src, dst := w.defs(), out.defs()
+	for i := range src {
+		*dst[i].dst = tx.Stmt(*src[i].dst)
+	}
+	return out
+}

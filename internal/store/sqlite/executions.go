@@ -1,0 +1,193 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+const executionColumns = `id, arn, function_name, function_version, name, status,
+	start_ns, end_ns, revision, lease_owner, lease_until_ns, data`
+
+// scanner is the part of *sql.Row and *sql.Rows that scanExecution needs.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanExecution(sc scanner) (store.ExecutionRow, error) {
+	var (
+		e                     store.ExecutionRow
+		startNs, endNs, until int64
+	)
+	err := sc.Scan(&e.ID, &e.ARN, &e.FunctionName, &e.FunctionVersion, &e.Name, &e.Status,
+		&startNs, &endNs, &e.Revision, &e.LeaseOwner, &until, &e.Data)
+	if err != nil {
+		return store.ExecutionRow{}, err
+	}
+	e.StartTime, e.EndTime, e.LeaseUntil = fromNanos(startNs), fromNanos(endNs), fromNanos(until)
+	return e, nil
+}
+
+// GetExecution returns an execution by ID; see store.Store.
+func (s *Store) GetExecution(ctx context.Context, id string) (store.ExecutionRow, error) {
+	e, err := scanExecution(s.reader.QueryRowContext(ctx,
+		`SELECT `+executionColumns+` FROM executions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ExecutionRow{}, fmt.Errorf("sqlite store: execution %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.ExecutionRow{}, fmt.Errorf("sqlite store: get execution %q: %w", id, err)
+	}
+	return e, nil
+}
+
+// FindExecutionByName returns a function's execution with a given name; see
+// store.Store.
+func (s *Store) FindExecutionByName(ctx context.Context, functionName, name string) (store.ExecutionRow, error) {
+	e, err := scanExecution(s.reader.QueryRowContext(ctx,
+		`SELECT `+executionColumns+` FROM executions WHERE function_name = ? AND name = ?`,
+		functionName, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ExecutionRow{}, fmt.Errorf("sqlite store: execution %q of function %q: %w",
+			name, functionName, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.ExecutionRow{}, fmt.Errorf("sqlite store: find execution %q of function %q: %w",
+			name, functionName, err)
+	}
+	return e, nil
+}
+
+// ListExecutions lists a function's executions ordered by (StartTime, ID),
+// newest first unless f.OldestFirst; see store.Store. StartedAfter and
+// StartedBefore are exclusive bounds. A Limit of zero or less means no
+// limit.
+func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]store.ExecutionRow, error) {
+	if f.FunctionName == "" {
+		return nil, errors.New("sqlite store: list executions: function name is required")
+	}
+	var (
+		where = []string{`function_name = ?`}
+		args  = []any{f.FunctionName}
+	)
+	if f.Version != "" {
+		where = append(where, `function_version = ?`)
+		args = append(args, f.Version)
+	}
+	if f.Name != "" {
+		where = append(where, `name = ?`)
+		args = append(args, f.Name)
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, `status IN (?`+strings.Repeat(`, ?`, len(f.Statuses)-1)+`)`)
+		for _, st := range f.Statuses {
+			args = append(args, st)
+		}
+	}
+	if !f.StartedAfter.IsZero() {
+		where = append(where, `start_ns > ?`)
+		args = append(args, toNanos(f.StartedAfter))
+	}
+	if !f.StartedBefore.IsZero() {
+		where = append(where, `start_ns < ?`)
+		args = append(args, toNanos(f.StartedBefore))
+	}
+	cmpOp, order := `<`, `DESC`
+	if f.OldestFirst {
+		cmpOp, order = `>`, `ASC`
+	}
+	if !f.AfterTime.IsZero() {
+		// Spelled out rather than as a row-value comparison, which not
+		// every SQL engine plans onto the index.
+		where = append(where, `(start_ns `+cmpOp+` ? OR (start_ns = ? AND id `+cmpOp+` ?))`)
+		at := toNanos(f.AfterTime)
+		args = append(args, at, at, f.AfterID)
+	}
+	q := `SELECT ` + executionColumns + ` FROM executions WHERE ` + strings.Join(where, ` AND `) +
+		` ORDER BY start_ns ` + order + `, id ` + order
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	out, err := s.queryExecutions(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list executions of function %q: %w", f.FunctionName, err)
+	}
+	return out, nil
+}
+
+// ListLeasedExecutions returns executions with an invocation in flight
+// whose lease belongs to owner or expired before now, earliest lease expiry
+// first; see store.Store. A limit of zero or less means no limit.
+func (s *Store) ListLeasedExecutions(ctx context.Context, owner string, now time.Time, limit int) ([]store.ExecutionRow, error) {
+	q := `SELECT ` + executionColumns + ` FROM executions
+		WHERE lease_owner <> '' AND (lease_owner = ? OR lease_until_ns < ?)
+		ORDER BY lease_until_ns, id`
+	args := []any{owner, toNanos(now)}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	out, err := s.queryExecutions(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list leased executions: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) queryExecutions(ctx context.Context, q string, args ...any) ([]store.ExecutionRow, error) {
+	rows, err := s.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.ExecutionRow
+	for rows.Next() {
+		e, err := scanExecution(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeleteExecution removes an execution with its operations, events, timers
+// and checkpoint responses in one transaction. It returns store.ErrNotFound
+// when the execution does not exist.
+func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite store: delete execution %q: begin: %w", id, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := tx.ExecContext(ctx, `DELETE FROM executions WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite store: delete execution %q: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite store: delete execution %q: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
+	}
+	for _, table := range []string{"operations", "events", "timers", "dedup"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE execution_id = ?`, id); err != nil {
+			return fmt.Errorf("sqlite store: delete %s of execution %q: %w", table, id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite store: delete execution %q: commit: %w", id, err)
+	}
+	return nil
+}

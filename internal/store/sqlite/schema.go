@@ -1,0 +1,124 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// schemaVersion is the version this code writes and understands. Bump it
+// and add a step to migrate when the schema changes.
+const schemaVersion = 1
+
+// schemaV1 creates the version 1 schema. Every statement is idempotent so
+// that Open can run them on an existing database. Timestamps are integer
+// Unix nanoseconds, 0 meaning "not set".
+var schemaV1 = []string{
+	`CREATE TABLE IF NOT EXISTS schema_version (
+		version BIGINT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS functions (
+		name     TEXT   NOT NULL,
+		version  TEXT   NOT NULL,
+		revision BIGINT NOT NULL,
+		data     BLOB,
+		PRIMARY KEY (name, version)
+	)`,
+	`CREATE TABLE IF NOT EXISTS executions (
+		id               TEXT   NOT NULL PRIMARY KEY,
+		arn              TEXT   NOT NULL,
+		function_name    TEXT   NOT NULL,
+		function_version TEXT   NOT NULL,
+		name             TEXT   NOT NULL,
+		status           TEXT   NOT NULL,
+		start_ns         BIGINT NOT NULL,
+		end_ns           BIGINT NOT NULL,
+		revision         BIGINT NOT NULL,
+		lease_owner      TEXT   NOT NULL,
+		lease_until_ns   BIGINT NOT NULL,
+		data             BLOB,
+		UNIQUE (function_name, name)
+	)`,
+	`CREATE INDEX IF NOT EXISTS executions_by_start
+		ON executions (function_name, start_ns, id)`,
+	// Partial indexes keep the lease scans proportional to the executions
+	// with an invocation in flight, not to the whole history.
+	`CREATE INDEX IF NOT EXISTS executions_by_lease_until
+		ON executions (lease_until_ns) WHERE lease_owner <> ''`,
+	`CREATE INDEX IF NOT EXISTS executions_by_lease_owner
+		ON executions (lease_owner, lease_until_ns) WHERE lease_owner <> ''`,
+	`CREATE TABLE IF NOT EXISTS operations (
+		execution_id TEXT   NOT NULL,
+		operation_id TEXT   NOT NULL,
+		seq          BIGINT NOT NULL,
+		data         BLOB,
+		PRIMARY KEY (execution_id, operation_id)
+	)`,
+	`CREATE INDEX IF NOT EXISTS operations_by_seq
+		ON operations (execution_id, seq)`,
+	`CREATE TABLE IF NOT EXISTS events (
+		execution_id TEXT   NOT NULL,
+		event_id     BIGINT NOT NULL,
+		data         BLOB,
+		PRIMARY KEY (execution_id, event_id)
+	)`,
+	`CREATE TABLE IF NOT EXISTS timers (
+		execution_id TEXT   NOT NULL,
+		key          TEXT   NOT NULL,
+		due_ns       BIGINT NOT NULL,
+		data         BLOB,
+		PRIMARY KEY (execution_id, key)
+	)`,
+	`CREATE INDEX IF NOT EXISTS timers_by_due
+		ON timers (due_ns)`,
+	`CREATE TABLE IF NOT EXISTS dedup (
+		execution_id     TEXT   NOT NULL,
+		checkpoint_token TEXT   NOT NULL,
+		client_token     TEXT   NOT NULL,
+		created_ns       BIGINT NOT NULL,
+		response         BLOB,
+		PRIMARY KEY (execution_id, checkpoint_token, client_token)
+	)`,
+	`CREATE INDEX IF NOT EXISTS dedup_by_created
+		ON dedup (created_ns)`,
+}
+
+// migrate creates the schema if it is missing and refuses a database
+// written by a newer schema, all in one transaction so that a crash never
+// leaves a half-created schema behind.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+
+	for _, stmt := range schemaV1 {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: create schema: %w", err)
+		}
+	}
+
+	var current int64
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&current)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, schemaVersion); err != nil {
+			return fmt.Errorf("migrate: record schema version: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	case current > schemaVersion:
+		return fmt.Errorf("migrate: database schema version %d is newer than supported version %d", current, schemaVersion)
+	}
+
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+// Package sqlite implements store.Store on a single SQLite database file,
+// using the pure-Go modernc.org/sqlite driver.
+//
+// The database runs in WAL mode with synchronous=FULL, so a commit that
+// returned is on disk. Writes go through one dedicated connection; reads use
+// a separate pool, which WAL lets run concurrently with the writer.
+// Mutations are group-committed: concurrent Commit calls are folded into one
+// transaction (one fsync), each inside its own savepoint so that it still
+// succeeds or fails on its own.
+//
+// The SQL sticks to what PostgreSQL also accepts (apart from the ?
+// placeholders and the PRAGMAs in the connection string), so that a shared
+// database implementation can start from the same statements.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// ErrClosed is returned by Commit once Close has been called.
+var ErrClosed = errors.New("sqlite store: closed")
+
+const (
+	// maxBatch bounds how many mutations share one transaction, so that one
+	// transaction (and the write lock it holds) stays short even under a
+	// flood of commits.
+	maxBatch = 512
+	// queueSize lets callers enqueue without waiting while the committer is
+	// busy with the previous batch, which is what makes batches form.
+	queueSize = 2 * maxBatch
+	// busyTimeoutMillis covers another process (or a checkpoint) holding the
+	// write lock briefly.
+	busyTimeoutMillis = 5000
+)
+
+// Store is a store.Store backed by one SQLite database file. It is safe for
+// concurrent use. Create it with Open and release it with Close.
+type Store struct {
+	writer *sql.DB // exactly one connection: SQLite has a single writer anyway
+	reader *sql.DB // pool of read-only connections
+	stmts  stmtSet
+
+	// mu guards closed and the queue's send side: Commit holds it shared
+	// while sending so that Close cannot close the queue under a sender.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan *commitRequest
+	done   chan struct{} // closed when the committer goroutine has exited
+
+	closeOnce sync.Once
+	closeErr  error
+
+	commits      atomic.Int64
+	transactions atomic.Int64
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Stats are cumulative counters of the group committer.
+type Stats struct {
+	// Commits is the number of mutations that committed successfully.
+	Commits int64
+	// Transactions is the number of database transactions that committed.
+	// Commits/Transactions is the average group-commit batch size.
+	Transactions int64
+}
+
+// Stats returns the group committer's counters since Open.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Transactions: s.transactions.Load()}
+}
+
+// Open opens (creating if needed) the database file at path, brings its
+// schema up to date and starts the group committer.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite store: empty database path")
+	}
+	base := "file:" + escapePath(path) + "?" + strings.Join([]string{
+		// busy_timeout goes first so that the journal_mode switch below
+		// waits for, rather than fails on, a concurrent opener.
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis),
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+	}, "&")
+
+	// BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN would
+	// upgrade on the first write and could then fail with SQLITE_BUSY in the
+	// middle of a batch instead of waiting at its start.
+	//
+	// temp_store(MEMORY) keeps the per-mutation savepoint journal in memory;
+	// otherwise SQLite spills it to a temporary file once a batch passes
+	// 64 KiB, and those writes cost more than the WAL writes themselves.
+	writer, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: open writer %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+
+	if err := migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
+	}
+
+	// query_only makes an accidental write through the read pool fail
+	// loudly instead of racing the committer for the write lock.
+	reader, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite store: open reader %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	if err := reader.PingContext(ctx); err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("sqlite store: open reader %s: %w", path, err)
+	}
+
+	s := &Store{
+		writer: writer,
+		reader: reader,
+		queue:  make(chan *commitRequest, queueSize),
+		done:   make(chan struct{}),
+	}
+	if err := s.stmts.prepare(ctx, writer); err != nil {
+		s.stmts.close()
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
+	}
+	go s.runCommitter()
+	return s, nil
+}
+
+// Close waits for every queued mutation to be committed, stops the
+// committer and closes the database. Later calls return the first call's
+// result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.queue)
+		s.mu.Unlock()
+		<-s.done
+
+		s.closeErr = errors.Join(
+			s.stmts.close(),
+			wrapErr("close reader", s.reader.Close()),
+			wrapErr("close writer", s.writer.Close()),
+		)
+	})
+	return s.closeErr
+}
+
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("sqlite store: %s: %w", what, err)
+}
+
+// escapePath percent-encodes the characters that would otherwise end the
+// path part of a SQLite URI filename.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// isUniqueViolation reports whether err is a primary-key or unique
+// constraint failure, which the store reports as store.ErrExists.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code()
+	return code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || code == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// toNanos maps the zero time to 0 rather than to UnixNano's undefined
+// result, so that "not set" survives a round trip.
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
