@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duro-run/duro/internal/server"
+)
+
+func newServeCommand() *cobra.Command {
+	var cfg server.Config
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the durable execution service (AWS Lambda wire API) on an embedded store",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return err
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			srv, err := server.Start(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				cfg.Logger.Info("shutting down")
+			case err := <-srv.Done():
+				if err != nil {
+					return err
+				}
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", envOr("DURO_LISTEN", "127.0.0.1:9014"), "address to serve the API on (env DURO_LISTEN)")
+	f.StringVar(&cfg.DataDir, "data-dir", envOr("DURO_DATA_DIR", "./.duro"), "directory of the embedded store (env DURO_DATA_DIR)")
+	f.StringVar(&cfg.Region, "region", envOr("DURO_REGION", "us-east-1"), "region used in ARNs (env DURO_REGION)")
+	f.StringVar(&cfg.AccountID, "account-id", envOr("DURO_ACCOUNT_ID", "123456789012"), "12-digit account id used in ARNs (env DURO_ACCOUNT_ID)")
+	f.StringVar(&logLevel, "log-level", envOr("DURO_LOG_LEVEL", "info"), "debug, info, warn or error")
+	return cmd
+}

@@ -1,0 +1,266 @@
+// Package api is Duro's AWS wire layer: it speaks the Lambda restJson1
+// protocol (the durable execution operations under /2025-12-01/ and the
+// function operations under /2015-03-31/) so that the AWS SDKs and the AWS CLI
+// work against Duro through an endpoint override.
+//
+// The package is deliberately thin. It routes requests, decodes labels, query
+// strings, headers and bodies, checks them against the constraints of the
+// Lambda service model (lengths, patterns, ranges, enums), calls the
+// engine.Service and encodes the answer or the error the way Lambda does
+// (protocol.md §2). It holds no business logic: whether an execution exists,
+// whether a token is current or whether a transition is legal is the engine's
+// decision. Requests that violate the model never reach the engine.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/duro-run/duro/internal/engine"
+)
+
+// DefaultSyncInvokeTimeout is how long a RequestResponse Invoke waits for its
+// durable execution to finish: Lambda's synchronous invocation limit.
+const DefaultSyncInvokeTimeout = 15 * time.Minute
+
+// Options configures the handler returned by New.
+type Options struct {
+	// Logger receives server faults and per-request debug records. Nil
+	// discards everything.
+	Logger *slog.Logger
+	// SyncInvokeTimeout bounds how long a RequestResponse Invoke waits for the
+	// execution to become terminal. Zero means DefaultSyncInvokeTimeout.
+	SyncInvokeTimeout time.Duration
+}
+
+// server holds what the HTTP handlers share. It is immutable after New.
+type server struct {
+	svc         engine.Service
+	log         *slog.Logger
+	syncTimeout time.Duration
+}
+
+// handlerFunc is an operation handler. A returned error is encoded as an AWS
+// error response; a handler that wrote a response returns nil.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route binds a ServeMux pattern to an operation.
+type route struct {
+	pattern string
+	op      string
+	handle  handlerFunc
+}
+
+// New returns the HTTP handler of the Lambda API backed by svc.
+func New(svc engine.Service, opts Options) http.Handler {
+	s := &server{svc: svc, log: opts.Logger, syncTimeout: opts.SyncInvokeTimeout}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.syncTimeout <= 0 {
+		s.syncTimeout = DefaultSyncInvokeTimeout
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, s.adapt(rt.op, rt.handle))
+	}
+	// The method-less catch-all takes every request no operation pattern
+	// matches, including a known path with the wrong method, so clients
+	// never see Go's plain-text 404/405.
+	mux.Handle("/", s.adapt("UnknownOperation", s.unknownOperation))
+	return s.middleware(mux)
+}
+
+// routes lists every operation. Labels are named after the model's members.
+// ServeMux matches patterns against the escaped path, so an ARN whose "/" is
+// sent as %2F stays one segment, and PathValue returns it decoded
+// (protocol.md §2.3).
+func (s *server) routes() []route {
+	return []route{
+		// Durable execution operations (protocol.md §1.1).
+		{"GET /2025-12-01/durable-executions/{DurableExecutionArn}", "GetDurableExecution", s.getDurableExecution},
+		{"GET /2025-12-01/durable-executions/{DurableExecutionArn}/history", "GetDurableExecutionHistory", s.getDurableExecutionHistory},
+		{"GET /2025-12-01/durable-executions/{DurableExecutionArn}/state", "GetDurableExecutionState", s.getDurableExecutionState},
+		{"POST /2025-12-01/durable-executions/{DurableExecutionArn}/checkpoint", "CheckpointDurableExecution", s.checkpointDurableExecution},
+		{"POST /2025-12-01/durable-executions/{DurableExecutionArn}/stop", "StopDurableExecution", s.stopDurableExecution},
+		{"GET /2025-12-01/functions/{FunctionName}/durable-executions", "ListDurableExecutionsByFunction", s.listDurableExecutionsByFunction},
+		{"POST /2025-12-01/durable-execution-callbacks/{CallbackId}/succeed", "SendDurableExecutionCallbackSuccess", s.sendCallbackSuccess},
+		{"POST /2025-12-01/durable-execution-callbacks/{CallbackId}/fail", "SendDurableExecutionCallbackFailure", s.sendCallbackFailure},
+		{"POST /2025-12-01/durable-execution-callbacks/{CallbackId}/heartbeat", "SendDurableExecutionCallbackHeartbeat", s.sendCallbackHeartbeat},
+
+		// Function operations. ListFunctions and CreateFunction are sent
+		// with or without the trailing slash depending on the client (the
+		// model's URI has it, aws-sdk-go-v2 trims it); accept both.
+		{"POST /2015-03-31/functions", "CreateFunction", s.createFunction},
+		{"POST /2015-03-31/functions/{$}", "CreateFunction", s.createFunction},
+		{"GET /2015-03-31/functions", "ListFunctions", s.listFunctions},
+		{"GET /2015-03-31/functions/{$}", "ListFunctions", s.listFunctions},
+		{"GET /2015-03-31/functions/{FunctionName}", "GetFunction", s.getFunction},
+		{"DELETE /2015-03-31/functions/{FunctionName}", "DeleteFunction", s.deleteFunction},
+		{"GET /2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration", s.getFunctionConfiguration},
+		{"PUT /2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration", s.updateFunctionConfiguration},
+		{"POST /2015-03-31/functions/{FunctionName}/versions", "PublishVersion", s.publishVersion},
+		{"GET /2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction", s.listVersionsByFunction},
+		{"POST /2015-03-31/functions/{FunctionName}/invocations", "Invoke", s.invoke},
+
+		{"GET /health", "Health", s.health},
+	}
+}
+
+// adapt turns a handlerFunc into an http.Handler that encodes its error.
+func (s *server) adapt(op string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*responseRecorder); ok {
+			rec.op = op
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, op, err)
+		}
+	})
+}
+
+// health answers the liveness probe.
+func (s *server) health(w http.ResponseWriter, _ *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// unknownOperation answers every request that names no operation the way an
+// AWS restJson1 service does, so SDKs report a classified error.
+func (s *server) unknownOperation(_ http.ResponseWriter, r *http.Request) error {
+	return newError(shapeUnknownOperation, fmt.Sprintf("Unknown operation: %s %s", r.Method, r.URL.EscapedPath()))
+}
+
+// requestIDKey keys the request id in a request context.
+type requestIDKey struct{}
+
+// requestIDFrom returns the x-amzn-RequestId of the request ctx belongs to.
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// newRequestID returns a random (version 4) UUID.
+func newRequestID() string {
+	var b [16]byte
+	// crypto/rand.Read never fails: it crashes the program instead.
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// responseRecorder remembers what was written, for the access log and so a
+// recovered panic does not append an error to a response already started.
+type responseRecorder struct {
+	http.ResponseWriter
+	status int
+	op     string
+}
+
+func (rr *responseRecorder) WriteHeader(code int) {
+	if rr.status == 0 {
+		rr.status = code
+	}
+	rr.ResponseWriter.WriteHeader(code)
+}
+
+func (rr *responseRecorder) Write(b []byte) (int, error) {
+	if rr.status == 0 {
+		rr.status = http.StatusOK
+	}
+	return rr.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (rr *responseRecorder) Unwrap() http.ResponseWriter { return rr.ResponseWriter }
+
+// middleware stamps every response with x-amzn-RequestId, rejects
+// non-canonical paths AWS-style (ServeMux would answer with a Go redirect),
+// turns panics into ServiceException and writes a debug access log.
+func (s *server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		w.Header().Set("x-amzn-RequestId", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		rec := &responseRecorder{ResponseWriter: w}
+
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic serving request",
+					"requestId", id, "op", rec.op, "method", r.Method, "path", r.URL.EscapedPath(),
+					"panic", v, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					writeErrorBody(rec, shapeService, serviceFaultMessage)
+				}
+			}
+			s.log.DebugContext(r.Context(), "request",
+				"requestId", id, "op", rec.op, "method", r.Method, "path", r.URL.EscapedPath(),
+				"status", rec.status, "duration", time.Since(start))
+		}()
+
+		if !canonicalPath(r.URL.EscapedPath()) {
+			rec.op = "UnknownOperation"
+			s.writeError(rec, r, rec.op, newError(shapeUnknownOperation,
+				fmt.Sprintf("Unknown operation: %s %s", r.Method, r.URL.EscapedPath())))
+			return
+		}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// canonicalPath reports whether p (an escaped path) is already clean, the way
+// ServeMux decides whether to redirect: no empty, "." or ".." segments.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// writeJSON encodes v as the JSON response body.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := marshalJSON(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	writeRaw(w, status, "application/json", b)
+	return nil
+}
+
+// writeRaw writes a complete response with an explicit Content-Length.
+func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) {
+	if contentType != "" {
+		w.Header().Set("Content-Type", contentType)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	// A failed write means the client has gone; there is no one to tell.
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,203 @@
+// Package engine is Duro's domain: durable executions and their operations,
+// checkpoint validation, history events, wake-up rules and timers. It talks
+// to persistence through store.Store and to functions through Invoker; it
+// knows nothing of HTTP or SQL.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// Config configures an Engine.
+type Config struct {
+	Region    string
+	AccountID string
+	// NodeID names this engine in invocation leases. Keep it stable across
+	// restarts of the same node, so that the node reclaims its own leases
+	// at start-up instead of waiting for them to expire.
+	NodeID string
+	// SigningKey authenticates checkpoint tokens and callback ids.
+	SigningKey []byte
+	Logger     *slog.Logger
+	// MaxInvocationFailures is how many consecutive failed invocations an
+	// execution survives; the next one fails it. Default 5.
+	MaxInvocationFailures int
+	// RetryBackoff is the delay before re-invoking after the n-th
+	// consecutive failed invocation (n from 1). Default: 100ms, 1s, 2s, 4s...
+	RetryBackoff func(n int) time.Duration
+	// DefaultExecutionTimeout applies when a function's DurableConfig has no
+	// ExecutionTimeout. Default 24 h.
+	DefaultExecutionTimeout time.Duration
+	// DefaultRetentionDays applies when DurableConfig has no
+	// RetentionPeriodInDays. Default 14 (CloudFormation's default).
+	DefaultRetentionDays int
+	// TimerPollInterval bounds how long the timer loop sleeps without a
+	// local signal, so that timers written by other nodes fire. Default 1s.
+	TimerPollInterval time.Duration
+}
+
+// Engine implements the durable execution service.
+type Engine struct {
+	cfg     Config
+	store   store.Store
+	invoker Invoker
+	log     *slog.Logger
+	sign    signer
+	now     func() time.Time
+
+	stripes [256]sync.Mutex
+
+	cacheMu sync.Mutex
+	cache   map[string]*execState
+
+	waitMu  sync.Mutex
+	waiters map[string][]chan struct{}
+
+	timerWake chan struct{}
+	firing    sync.Map // execID+"\x00"+key -> struct{}: timers being handled
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New creates an engine. Call Start to run its background loops.
+func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
+	if len(cfg.SigningKey) < 16 {
+		return nil, errors.New("engine: signing key must be at least 16 bytes")
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = "node-" + newID()[:8]
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxInvocationFailures <= 0 {
+		cfg.MaxInvocationFailures = 5
+	}
+	if cfg.RetryBackoff == nil {
+		cfg.RetryBackoff = defaultBackoff
+	}
+	if cfg.DefaultExecutionTimeout <= 0 {
+		cfg.DefaultExecutionTimeout = 24 * time.Hour
+	}
+	if cfg.DefaultRetentionDays <= 0 {
+		cfg.DefaultRetentionDays = 14
+	}
+	if cfg.TimerPollInterval <= 0 {
+		cfg.TimerPollInterval = time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		cfg:       cfg,
+		store:     st,
+		invoker:   inv,
+		log:       cfg.Logger,
+		sign:      signer{key: cfg.SigningKey},
+		now:       time.Now,
+		cache:     map[string]*execState{},
+		waiters:   map[string][]chan struct{}{},
+		timerWake: make(chan struct{}, 1),
+		ctx:       ctx,
+		cancel:    cancel,
+	}, nil
+}
+
+func defaultBackoff(n int) time.Duration {
+	if n <= 1 {
+		return 100 * time.Millisecond
+	}
+	d := time.Second << (n - 2)
+	if d > 30*time.Second {
+		d = 30 * time.Second
+	}
+	return d
+}
+
+// Start recovers invocations this node left in flight and starts the timer
+// loop. It returns once recovery has been scheduled.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.recoverLeases(ctx, e.cfg.NodeID); err != nil {
+		return fmt.Errorf("engine: recover leases: %w", err)
+	}
+	e.wg.Add(1)
+	go e.timerLoop()
+	return nil
+}
+
+// Close stops the background loops and waits for running invocations'
+// bookkeeping to finish (invocations themselves are cancelled).
+func (e *Engine) Close() {
+	e.cancel()
+	e.wg.Wait()
+}
+
+func (e *Engine) stripe(execID string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(execID))
+	return &e.stripes[h.Sum32()%uint32(len(e.stripes))]
+}
+
+// newID returns a random UUID v4 string.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (e *Engine) notifyTimers() {
+	select {
+	case e.timerWake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) notifyTerminal(execID string) {
+	e.waitMu.Lock()
+	ws := e.waiters[execID]
+	delete(e.waiters, execID)
+	e.waitMu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+func (e *Engine) subscribe(execID string) (chan struct{}, func()) {
+	ch := make(chan struct{})
+	e.waitMu.Lock()
+	e.waiters[execID] = append(e.waiters[execID], ch)
+	e.waitMu.Unlock()
+	return ch, func() {
+		e.waitMu.Lock()
+		defer e.waitMu.Unlock()
+		ws := e.waiters[execID]
+		for i, w := range ws {
+			if w == ch {
+				e.waiters[execID] = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(e.waiters[execID]) == 0 {
+			delete(e.waiters, execID)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package engine
+
+// EnvironmentVariables is a function's environment.
+type EnvironmentVariables struct {
+	Variables map[string]string `json:"Variables,omitempty"`
+}
+
+// EnvironmentResponse is the environment as FunctionConfiguration returns it.
+type EnvironmentResponse struct {
+	Variables map[string]string `json:"Variables,omitempty"`
+}
+
+// FunctionCode is the Code member of CreateFunction. Duro keeps the zip (or
+// a local directory, for development) for the runtime host; the service core
+// only records its hash and size.
+type FunctionCode struct {
+	ZipFile  []byte `json:"ZipFile,omitempty"`
+	ImageUri string `json:"ImageUri,omitempty"`
+	S3Bucket string `json:"S3Bucket,omitempty"`
+	S3Key    string `json:"S3Key,omitempty"`
+}
+
+// CreateFunctionInput is the CreateFunction request body.
+type CreateFunctionInput struct {
+	FunctionName  string                `json:"FunctionName"`
+	Runtime       string                `json:"Runtime,omitempty"`
+	Role          string                `json:"Role,omitempty"`
+	Handler       string                `json:"Handler,omitempty"`
+	Code          *FunctionCode         `json:"Code,omitempty"`
+	Description   string                `json:"Description,omitempty"`
+	Timeout       *int32                `json:"Timeout,omitempty"`
+	MemorySize    *int32                `json:"MemorySize,omitempty"`
+	Publish       bool                  `json:"Publish,omitempty"`
+	PackageType   string                `json:"PackageType,omitempty"`
+	Environment   *EnvironmentVariables `json:"Environment,omitempty"`
+	Architectures []string              `json:"Architectures,omitempty"`
+	DurableConfig *DurableConfig        `json:"DurableConfig,omitempty"`
+}
+
+// UpdateFunctionConfigurationInput is the UpdateFunctionConfiguration body.
+// Absent members leave the configuration unchanged.
+type UpdateFunctionConfigurationInput struct {
+	Runtime       *string               `json:"Runtime,omitempty"`
+	Role          *string               `json:"Role,omitempty"`
+	Handler       *string               `json:"Handler,omitempty"`
+	Description   *string               `json:"Description,omitempty"`
+	Timeout       *int32                `json:"Timeout,omitempty"`
+	MemorySize    *int32                `json:"MemorySize,omitempty"`
+	Environment   *EnvironmentVariables `json:"Environment,omitempty"`
+	DurableConfig *DurableConfig        `json:"DurableConfig,omitempty"`
+	RevisionId    *string               `json:"RevisionId,omitempty"`
+}
+
+// FunctionConfiguration is Lambda's FunctionConfiguration shape, restricted
+// to what Duro tracks.
+type FunctionConfiguration struct {
+	FunctionName     string               `json:"FunctionName"`
+	FunctionArn      string               `json:"FunctionArn"`
+	Runtime          string               `json:"Runtime,omitempty"`
+	Role             string               `json:"Role,omitempty"`
+	Handler          string               `json:"Handler,omitempty"`
+	CodeSize         int64                `json:"CodeSize"`
+	Description      string               `json:"Description"`
+	Timeout          int32                `json:"Timeout"`
+	MemorySize       int32                `json:"MemorySize"`
+	LastModified     string               `json:"LastModified"`
+	CodeSha256       string               `json:"CodeSha256"`
+	Version          string               `json:"Version"`
+	Environment      *EnvironmentResponse `json:"Environment,omitempty"`
+	RevisionId       string               `json:"RevisionId"`
+	State            string               `json:"State"`
+	LastUpdateStatus string               `json:"LastUpdateStatus"`
+	PackageType      string               `json:"PackageType"`
+	Architectures    []string             `json:"Architectures"`
+	DurableConfig    *DurableConfig       `json:"DurableConfig,omitempty"`
+}
+
+// FunctionCodeLocation is GetFunction's Code member.
+type FunctionCodeLocation struct {
+	RepositoryType string `json:"RepositoryType,omitempty"`
+	Location       string `json:"Location,omitempty"`
+}
+
+// GetFunctionOutput is the GetFunction response.
+type GetFunctionOutput struct {
+	Configuration FunctionConfiguration `json:"Configuration"`
+	Code          FunctionCodeLocation  `json:"Code"`
+}
+
+// FunctionList is a ListFunctions or ListVersionsByFunction response.
+type FunctionList struct {
+	Functions  []FunctionConfiguration `json:"Functions,omitempty"`
+	Versions   []FunctionConfiguration `json:"Versions,omitempty"`
+	NextMarker string                  `json:"NextMarker,omitempty"`
+}

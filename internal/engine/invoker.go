@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Invocation is one call of a function, as the engine asks an Invoker to
+// make it. For a durable function Payload is the invocation envelope.
+type Invocation struct {
+	Function            FunctionConfiguration
+	RequestID           string
+	Payload             []byte
+	Deadline            time.Time
+	TenantID            string
+	TraceID             string
+	DurableExecutionArn string
+}
+
+// InvocationResponse is what the function returned.
+type InvocationResponse struct {
+	Payload []byte
+	// FunctionError is "Unhandled" or "Handled" when the function raised an
+	// error (Lambda's X-Amz-Function-Error), empty otherwise.
+	FunctionError string
+}
+
+// InvocationError is an Invoker failure attributable to the function's
+// sandbox: the process exited, the invocation timed out, the endpoint could
+// not be reached. Type follows Lambda's names ("Runtime.ExitError",
+// "Sandbox.Timedout").
+type InvocationError struct {
+	Type    string
+	Message string
+}
+
+func (e *InvocationError) Error() string { return e.Type + ": " + e.Message }
+
+// Invoker runs functions. The engine defines it so that it never depends on
+// how functions run (in-process, local processes, remote endpoints).
+type Invoker interface {
+	Invoke(ctx context.Context, inv Invocation) (InvocationResponse, error)
+}

@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// execData is the engine-owned part of an execution row.
+type execData struct {
+	FunctionArn      string         `json:"fa"` // qualified
+	Input            *string        `json:"in,omitempty"`
+	InputHash        string         `json:"ih"`
+	Result           *string        `json:"re,omitempty"`
+	Error            *ErrorObject   `json:"er,omitempty"`
+	TenantID         string         `json:"te,omitempty"`
+	TraceID          string         `json:"tr,omitempty"`
+	DurableConfig    *DurableConfig `json:"dc,omitempty"`
+	ExecutionTimeout int32          `json:"et"`
+	RetentionDays    int32          `json:"rd"`
+
+	NextEventID int64 `json:"ne"`
+	NextOpSeq   int64 `json:"no"`
+	// ChangeSeq counts operation changes; each operation records the
+	// ChangeSeq of its last change, and DeliveredSeq is what the current
+	// invocation has been shown. Their difference is the wake-up rule.
+	ChangeSeq    int64 `json:"cs"`
+	DeliveredSeq int64 `json:"ds"`
+
+	// TokenSeq numbers checkpoint tokens. Only the current number, issued to
+	// the invocation in flight, is valid: issuing a new one fences the rest.
+	TokenSeq        int64     `json:"ts"`
+	InvocationID    string    `json:"iv,omitempty"`
+	InvocationStart time.Time `json:"is,omitzero"`
+	Failures        int       `json:"fl,omitempty"`
+	// Final holds an EXECUTION SUCCEED/FAIL checkpointed by the invocation in
+	// flight; it completes the execution when that invocation ends, so that
+	// the terminal event follows its InvocationCompleted.
+	Final *finalOutcome `json:"fi,omitempty"`
+	// LastCheckpoint is the last accepted checkpoint, for ClientToken retries.
+	LastCheckpoint *dedupEntry `json:"lc,omitempty"`
+
+	Parent *parentRef `json:"pa,omitempty"`
+	// CallbackNonce makes callback ids unique across operations and retries.
+	CallbackNonce uint64 `json:"cn,omitempty"`
+}
+
+type finalOutcome struct {
+	Status string       `json:"s"`
+	Result *string      `json:"r,omitempty"`
+	Error  *ErrorObject `json:"e,omitempty"`
+}
+
+type dedupEntry struct {
+	Token       string `json:"t"`
+	ClientToken string `json:"c"`
+	Response    []byte `json:"r"`
+}
+
+// parentRef links a chained-invoke target to the operation that started it.
+type parentRef struct {
+	ExecutionID string `json:"e"`
+	OperationID string `json:"o"`
+}
+
+// opRecord is an operation as stored: its public state plus bookkeeping.
+type opRecord struct {
+	Operation
+	Seq              int64  `json:"-"`
+	ChangeSeq        int64  `json:"cs"`
+	WaitSeconds      int32  `json:"ws,omitempty"`
+	CallbackTimeout  int32  `json:"ct,omitempty"`
+	HeartbeatTimeout int32  `json:"ht,omitempty"`
+	ChildExecution   string `json:"ce,omitempty"`
+}
+
+// execState is an execution loaded for reading or mutation.
+type execState struct {
+	row  store.ExecutionRow
+	data execData
+	ops  map[string]*opRecord
+	// order lists operation ids by Seq.
+	order []string
+
+	// pending changes of the mutation being built
+	dirty     map[string]bool
+	events    []Event
+	setTimers []store.TimerRow
+	delTimers []string
+	delAll    bool
+	extra     []func() // run after a successful commit
+	dedup     *store.DedupRow
+}
+
+func (s *execState) terminal() bool { return s.row.Status != StatusRunning }
+
+func (s *execState) op(id string) *opRecord { return s.ops[id] }
+
+// touch marks an operation changed.
+func (s *execState) touch(op *opRecord) {
+	s.data.ChangeSeq++
+	op.ChangeSeq = s.data.ChangeSeq
+	s.dirty[op.Id] = true
+}
+
+func (s *execState) addOp(op *opRecord) {
+	s.data.NextOpSeq++
+	op.Seq = s.data.NextOpSeq
+	s.ops[op.Id] = op
+	s.order = append(s.order, op.Id)
+	s.touch(op)
+}
+
+// emit appends a history event for an operation (nil for execution-level
+// events, which carry the EXECUTION operation's id).
+func (s *execState) emit(now time.Time, op *opRecord, ev Event) {
+	s.data.NextEventID++
+	ev.EventId = s.data.NextEventID
+	ev.EventTimestamp = Timestamp(now)
+	if op != nil {
+		ev.Id, ev.Name, ev.ParentId, ev.SubType = op.Id, op.Name, op.ParentId, op.SubType
+	} else {
+		ev.Id = s.row.ID
+	}
+	s.events = append(s.events, ev)
+}
+
+func (s *execState) setTimer(key string, due time.Time) {
+	s.setTimers = append(s.setTimers, store.TimerRow{ExecutionID: s.row.ID, Key: key, Due: due})
+}
+
+func (s *execState) deleteTimer(key string) { s.delTimers = append(s.delTimers, key) }
+
+func (s *execState) reset() {
+	s.dirty = map[string]bool{}
+	s.events, s.setTimers, s.delTimers, s.delAll, s.extra, s.dedup = nil, nil, nil, false, nil, nil
+}
+
+func (s *execState) mutation(create bool) (store.Mutation, error) {
+	data, err := json.Marshal(&s.data)
+	if err != nil {
+		return store.Mutation{}, fmt.Errorf("encode execution: %w", err)
+	}
+	row := s.row
+	row.Data = data
+	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, DeleteAllTimers: s.delAll, Dedup: s.dedup}
+	ids := make([]string, 0, len(s.dirty))
+	for id := range s.dirty {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return s.ops[ids[i]].Seq < s.ops[ids[j]].Seq })
+	for _, id := range ids {
+		op := s.ops[id]
+		b, err := json.Marshal(op)
+		if err != nil {
+			return store.Mutation{}, fmt.Errorf("encode operation: %w", err)
+		}
+		m.Operations = append(m.Operations, store.OperationRow{ExecutionID: s.row.ID, OperationID: id, Seq: op.Seq, Data: b})
+	}
+	for _, ev := range s.events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return store.Mutation{}, fmt.Errorf("encode event: %w", err)
+		}
+		m.Events = append(m.Events, store.EventRow{ExecutionID: s.row.ID, EventID: ev.EventId, Data: b})
+	}
+	return m, nil
+}
+
+// load reads an execution and its operations from the store.
+func (e *Engine) load(ctx context.Context, execID string) (*execState, error) {
+	row, err := e.store.GetExecution(ctx, execID)
+	if err != nil {
+		return nil, err
+	}
+	s := &execState{row: row, ops: map[string]*opRecord{}}
+	if err := json.Unmarshal(row.Data, &s.data); err != nil {
+		return nil, fmt.Errorf("decode execution %s: %w", execID, err)
+	}
+	rows, err := e.store.ListOperations(ctx, execID, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		op := &opRecord{}
+		if err := json.Unmarshal(r.Data, op); err != nil {
+			return nil, fmt.Errorf("decode operation %s/%s: %w", execID, r.OperationID, err)
+		}
+		op.Seq = r.Seq
+		s.ops[op.Id] = op
+		s.order = append(s.order, op.Id)
+	}
+	s.reset()
+	return s, nil
+}
+
+// errAbort ends an update without committing and without error.
+var errAbort = errors.New("abort")
+
+// update runs fn on the current state of an execution and commits what it
+// changed. The per-execution stripe lock only avoids wasted work on this
+// node; correctness rests on the store's revision check, so a conflict
+// (another node, or a stale cache) reloads and runs fn again.
+func (e *Engine) update(ctx context.Context, execID string, fn func(s *execState) error) (*execState, error) {
+	mu := e.stripe(execID)
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		s, err := e.cached(ctx, execID)
+		if err != nil {
+			return nil, err
+		}
+		err = fn(s)
+		if err != nil {
+			e.evict(execID)
+			if errors.Is(err, errAbort) {
+				return s, err
+			}
+			return nil, err
+		}
+		m, err := s.mutation(false)
+		if err != nil {
+			e.evict(execID)
+			return nil, internalError("encode mutation", err)
+		}
+		err = e.store.Commit(ctx, m)
+		if errors.Is(err, store.ErrConflict) && attempt < 20 {
+			e.evict(execID)
+			continue
+		}
+		if err != nil {
+			e.evict(execID)
+			return nil, internalError("commit", err)
+		}
+		e.committed(s)
+		return s, nil
+	}
+}
+
+// committed finishes a successful commit: bumps the revision, runs
+// post-commit hooks and decides whether to keep the state cached. Only
+// executions with an invocation in flight stay cached, so that suspended
+// executions cost disk, not memory.
+func (e *Engine) committed(s *execState) {
+	s.row.Revision++
+	extra := s.extra
+	hadTimers := len(s.setTimers) > 0
+	s.reset()
+	if s.data.InvocationID != "" && !s.terminal() {
+		e.cacheMu.Lock()
+		e.cache[s.row.ID] = s
+		e.cacheMu.Unlock()
+	} else {
+		e.evict(s.row.ID)
+	}
+	if hadTimers {
+		e.notifyTimers()
+	}
+	for _, f := range extra {
+		f()
+	}
+}
+
+func (e *Engine) cached(ctx context.Context, execID string) (*execState, error) {
+	e.cacheMu.Lock()
+	s := e.cache[execID]
+	e.cacheMu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	return e.load(ctx, execID)
+}
+
+func (e *Engine) evict(execID string) {
+	e.cacheMu.Lock()
+	delete(e.cache, execID)
+	e.cacheMu.Unlock()
+}
+
+// visible returns the operations an invocation sees, in start order: the
+// descendants of a closed CONTEXT are hidden unless it asked to replay them.
+func (s *execState) visible() []*opRecord {
+	hidden := map[string]bool{}
+	out := make([]*opRecord, 0, len(s.order))
+	for _, id := range s.order {
+		op := s.ops[id]
+		if op.ParentId != "" {
+			p := s.ops[op.ParentId]
+			if hidden[op.ParentId] || (p != nil && p.Type == OpContext && closedContext(p)) {
+				hidden[id] = true
+				continue
+			}
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+func closedContext(op *opRecord) bool {
+	if op.Status != OpSucceeded && op.Status != OpFailed {
+		return false
+	}
+	return op.ContextDetails == nil || op.ContextDetails.ReplayChildren == nil || !*op.ContextDetails.ReplayChildren
+}

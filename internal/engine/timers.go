@@ -1,0 +1,387 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// chainTask is the data of a chained-invoke start timer.
+type chainTask struct {
+	FunctionName string  `json:"f"`
+	Payload      *string `json:"p,omitempty"`
+	TenantID     *string `json:"t,omitempty"`
+}
+
+type resolvedTarget struct {
+	cfg     FunctionConfiguration
+	version string
+}
+
+// resolveFunctionLocal resolves a chained-invoke target; an unqualified
+// name means $LATEST.
+func (e *Engine) resolveFunctionLocal(_ *execState, name string) (resolvedTarget, error) {
+	ref, err := e.parseFunctionName(name)
+	if err != nil {
+		return resolvedTarget{}, err
+	}
+	q := orLatest(ref.Qualifier)
+	cfg, err := e.resolveFunction(e.ctx, ref.Name, q)
+	if err != nil {
+		return resolvedTarget{}, err
+	}
+	return resolvedTarget{cfg: cfg, version: q}, nil
+}
+
+// timerLoop fires due timers. It sleeps until the earliest timer, a local
+// signal that a timer was set or handled, or the poll interval (timers set
+// by other nodes), whichever comes first.
+func (e *Engine) timerLoop() {
+	defer e.wg.Done()
+	sem := make(chan struct{}, 64)
+	lastScan := e.now()
+	for {
+		due, err := e.store.DueTimers(e.ctx, e.now(), 512)
+		if err != nil && e.ctx.Err() == nil {
+			e.log.Error("read due timers", "err", err)
+		}
+		for _, t := range due {
+			k := t.ExecutionID + "\x00" + t.Key
+			if _, busy := e.firing.LoadOrStore(k, struct{}{}); busy {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-e.ctx.Done():
+				e.firing.Delete(k)
+				return
+			}
+			e.wg.Add(1)
+			go func(t store.TimerRow) {
+				defer e.wg.Done()
+				if err := e.fire(e.ctx, t); err != nil && e.ctx.Err() == nil {
+					e.log.Error("timer", "execution", t.ExecutionID, "key", t.Key, "err", err)
+					// Hold the key a while so a persistent failure does not spin.
+					time.Sleep(time.Second)
+				}
+				e.firing.Delete(k)
+				<-sem
+				e.notifyTimers()
+			}(t)
+		}
+		if e.now().Sub(lastScan) > 5*time.Second {
+			lastScan = e.now()
+			e.leaseScan()
+		}
+		wait := e.cfg.TimerPollInterval
+		next, err := e.store.NextTimer(e.ctx)
+		switch {
+		case err == nil:
+			d := next.Due.Sub(e.now())
+			if _, busy := e.firing.Load(next.ExecutionID + "\x00" + next.Key); busy {
+				// Being handled: its completion signals the loop.
+				d = 50 * time.Millisecond
+			}
+			wait = min(wait, d)
+		case errors.Is(err, store.ErrNotFound):
+		case e.ctx.Err() != nil:
+			return
+		default:
+			e.log.Error("read next timer", "err", err)
+		}
+		if wait <= 0 {
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-e.ctx.Done():
+			t.Stop()
+			return
+		case <-e.timerWake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// leaseScan re-invokes executions whose invocation was lost with a node.
+func (e *Engine) leaseScan() {
+	if err := e.recoverLeases(e.ctx, ""); err != nil && e.ctx.Err() == nil {
+		e.log.Error("lease scan", "err", err)
+	}
+}
+
+// recoverLeases treats invocations whose lease is owned by owner (this
+// node's previous life) or expired as timed out, and schedules their
+// re-invocation (protocol.md §7.10).
+func (e *Engine) recoverLeases(ctx context.Context, owner string) error {
+	rows, err := e.store.ListLeasedExecutions(ctx, owner, e.now(), 1000)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		_, err := e.update(ctx, r.ID, func(s *execState) error {
+			if s.data.InvocationID == "" || s.terminal() {
+				return errAbort
+			}
+			if s.row.LeaseOwner != owner && !s.row.LeaseUntil.Before(e.now()) {
+				return errAbort
+			}
+			if s.row.LeaseOwner == e.cfg.NodeID && owner == "" {
+				return errAbort // our own, still running
+			}
+			now := e.now()
+			s.emit(now, nil, Event{EventType: "InvocationCompleted", InvocationCompletedDetails: &InvocationCompletedDetails{
+				StartTimestamp: Timestamp(s.data.InvocationStart), EndTimestamp: Timestamp(now), RequestId: s.data.InvocationID,
+				Error: &EventError{Payload: NewError("Sandbox.Timedout", "The invocation was lost when its host stopped.")},
+			}})
+			s.data.InvocationID = ""
+			s.data.LastCheckpoint = nil
+			s.row.LeaseOwner, s.row.LeaseUntil = "", time.Time{}
+			if f := s.data.Final; f != nil {
+				e.finish(s, now, f.Status, f.Result, f.Error)
+				return nil
+			}
+			s.data.Failures++
+			if s.data.Failures >= e.cfg.MaxInvocationFailures {
+				e.finish(s, now, StatusFailed, nil, NewError("Sandbox.Timedout", "The invocation was lost when its host stopped."))
+				return nil
+			}
+			s.setTimer(timerInvoke, now)
+			return nil
+		})
+		if err != nil && !errors.Is(err, errAbort) {
+			return err
+		}
+	}
+	return nil
+}
+
+// fire handles one due timer. Every handler checks the current state, so a
+// late or repeated timer is harmless.
+func (e *Engine) fire(ctx context.Context, t store.TimerRow) error {
+	key, opID, _ := strings.Cut(t.Key, ":")
+	switch key {
+	case timerInvoke:
+		err := e.fireInvoke(ctx, t.ExecutionID)
+		if errors.Is(err, store.ErrNotFound) || KindOf(err) == KindNotFound {
+			return e.dropTimer(ctx, t)
+		}
+		return err
+	case timerRetention:
+		row, err := e.store.GetExecution(ctx, t.ExecutionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return e.dropTimer(ctx, t)
+		}
+		if err != nil {
+			return err
+		}
+		if row.Status == StatusRunning {
+			return e.dropTimer(ctx, t)
+		}
+		e.evict(t.ExecutionID)
+		return e.store.DeleteExecution(ctx, t.ExecutionID)
+	case "chain":
+		return e.fireChainStart(ctx, t, opID)
+	}
+	_, err := e.update(ctx, t.ExecutionID, func(s *execState) error {
+		s.deleteTimer(t.Key)
+		now := e.now()
+		if s.terminal() {
+			return nil
+		}
+		if key == strings.TrimSuffix(timerExecutionTimeout, ":") {
+			e.finish(s, now, StatusTimedOut, nil, NewError("Execution.Timeout", "Execution timed out."))
+			return nil
+		}
+		op := s.ops[opID]
+		if op == nil {
+			return nil
+		}
+		changed := false
+		switch key + ":" {
+		case timerWait:
+			if op.Status == OpStarted {
+				e.completeWait(s, op, now)
+				changed = true
+			}
+		case timerRetry:
+			if op.Status == OpPending {
+				e.readyRetry(s, op)
+				changed = true
+			}
+		case timerCallbackTimeout:
+			if op.Status == OpStarted {
+				e.timeoutCallback(s, op, now, "Callback.Timeout", "Callback timed out")
+				changed = true
+			}
+		case timerHeartbeat:
+			if op.Status == OpStarted {
+				e.timeoutCallback(s, op, now, "Callback.Heartbeat", "Callback timed out due to missing heartbeat")
+				changed = true
+			}
+		case timerChildDone:
+			changed = e.applyChildOutcome(ctx, s, op, now)
+		}
+		if changed {
+			e.wake(s, now)
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) || KindOf(err) == KindNotFound {
+		return e.dropTimer(ctx, t)
+	}
+	return err
+}
+
+// dropTimer removes a timer whose execution is gone.
+func (e *Engine) dropTimer(ctx context.Context, t store.TimerRow) error {
+	row, err := e.store.GetExecution(ctx, t.ExecutionID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Timers of a deleted execution are deleted with it; nothing to do
+		// but make sure this one goes too.
+		return e.store.DeleteExecution(ctx, t.ExecutionID)
+	}
+	if err != nil {
+		return err
+	}
+	return e.store.Commit(ctx, store.Mutation{Execution: row, DeleteTimers: []string{t.Key}})
+}
+
+// wake schedules an invocation for an execution whose operations changed
+// from outside: now if none is in flight; otherwise the invocation in flight
+// sees the change in its next checkpoint, or is followed by a new one.
+func (e *Engine) wake(s *execState, now time.Time) {
+	if s.data.InvocationID == "" && !s.terminal() {
+		s.setTimer(timerInvoke, now)
+	}
+}
+
+func (e *Engine) timeoutCallback(s *execState, op *opRecord, now time.Time, typ, msg string) {
+	eo := NewError(typ, msg)
+	op.Status = OpTimedOut
+	op.EndTimestamp = TimestampPtr(now)
+	op.CallbackDetails.Error = eo
+	s.touch(op)
+	s.deleteTimer(timerCallbackTimeout + op.Id)
+	s.deleteTimer(timerHeartbeat + op.Id)
+	s.emit(now, op, Event{EventType: "CallbackTimedOut", CallbackTimedOutDetails: &ErrorDetails{Error: EventError{Payload: eo}}})
+}
+
+// fireChainStart starts the target of a chained invoke: a durable target
+// becomes a child execution with the id reserved at checkpoint time; a plain
+// target is invoked once and its answer applied to the caller.
+func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID string) error {
+	var task chainTask
+	if err := json.Unmarshal(t.Data, &task); err != nil {
+		return e.dropTimer(ctx, t)
+	}
+	parent, err := e.load(ctx, t.ExecutionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return e.dropTimer(ctx, t)
+	}
+	if err != nil {
+		return err
+	}
+	op := parent.ops[opID]
+	if op == nil || op.Status != OpStarted || parent.terminal() {
+		return e.dropTimer(ctx, t)
+	}
+	payload := []byte("null")
+	if task.Payload != nil {
+		payload = []byte(*task.Payload)
+	}
+	target, rerr := e.resolveFunctionLocal(parent, task.FunctionName)
+	var outcome *childOutcome
+	switch {
+	case rerr != nil:
+		msg := rerr.Error()
+		outcome = &childOutcome{Status: StatusFailed, Error: NewError("ResourceNotFoundException", msg)}
+	case target.cfg.DurableConfig != nil:
+		_, err := e.startExecution(ctx, target.cfg, target.version, StartInput{
+			Name: op.ChildExecution, Payload: payload, TenantID: deref(task.TenantID), TraceID: parent.data.TraceID,
+		}, &parentRef{ExecutionID: parent.row.ID, OperationID: opID}, op.ChildExecution)
+		if err != nil {
+			return err
+		}
+	default:
+		resp, err := e.callFunction(ctx, target.cfg, newID(), payload, deref(task.TenantID), parent.data.TraceID, "")
+		out := &childOutcome{Status: StatusSucceeded}
+		if err != nil || resp.FunctionError != "" {
+			_, ie := classify(resp, err)
+			if ie == nil {
+				ie = NewError("Unhandled", "function error")
+			}
+			out = &childOutcome{Status: StatusFailed, Error: ie}
+		} else {
+			r := string(resp.Payload)
+			out.Result = &r
+		}
+		outcome = out
+	}
+	_, err = e.update(ctx, t.ExecutionID, func(s *execState) error {
+		s.deleteTimer(t.Key)
+		if outcome != nil && !s.terminal() {
+			if op := s.ops[opID]; op != nil && op.Status == OpStarted {
+				e.applyOutcome(s, op, e.now(), outcome)
+				e.wake(s, e.now())
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// childOutcome is how a chained invoke ended.
+type childOutcome struct {
+	Status string
+	Result *string
+	Error  *ErrorObject
+}
+
+// applyChildOutcome copies a finished child execution's outcome onto the
+// CHAINED_INVOKE operation that started it.
+func (e *Engine) applyChildOutcome(ctx context.Context, s *execState, op *opRecord, now time.Time) bool {
+	if op.Type != OpChainedInvoke || op.Status != OpStarted || op.ChildExecution == "" {
+		return false
+	}
+	child, err := e.load(ctx, op.ChildExecution)
+	if err != nil || !child.terminal() {
+		return false
+	}
+	e.applyOutcome(s, op, now, &childOutcome{Status: child.row.Status, Result: child.data.Result, Error: child.data.Error})
+	return true
+}
+
+func (e *Engine) applyOutcome(s *execState, op *opRecord, now time.Time, o *childOutcome) {
+	d := op.ChainedInvokeDetails
+	if d == nil {
+		d = &ChainedInvokeDetails{}
+		op.ChainedInvokeDetails = d
+	}
+	op.EndTimestamp = TimestampPtr(now)
+	s.touch(op)
+	ee := EventError{Payload: o.Error}
+	switch o.Status {
+	case StatusSucceeded:
+		op.Status = OpSucceeded
+		d.Result = o.Result
+		s.emit(now, op, Event{EventType: "ChainedInvokeSucceeded", ChainedInvokeSucceededDetails: &ResultDetails{Result: EventResult{Payload: o.Result}}})
+	case StatusFailed:
+		op.Status = OpFailed
+		d.Error = o.Error
+		s.emit(now, op, Event{EventType: "ChainedInvokeFailed", ChainedInvokeFailedDetails: &ErrorDetails{Error: ee}})
+	case StatusTimedOut:
+		op.Status = OpTimedOut
+		d.Error = o.Error
+		s.emit(now, op, Event{EventType: "ChainedInvokeTimedOut", ChainedInvokeTimedOutDetails: &ErrorDetails{Error: ee}})
+	case StatusStopped:
+		op.Status = OpStopped
+		d.Error = o.Error
+		s.emit(now, op, Event{EventType: "ChainedInvokeStopped", ChainedInvokeStoppedDetails: &ErrorDetails{Error: ee}})
+	}
+}

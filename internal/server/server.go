@@ -1,0 +1,151 @@
+// Package server assembles a running Duro node: the embedded store, the
+// engine, the function runtime and the AWS wire API on an HTTP listener.
+// Both `duro serve` and the end-to-end tests start Duro through it.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duro-run/duro/internal/api"
+	"github.com/duro-run/duro/internal/engine"
+	"github.com/duro-run/duro/internal/runtime"
+	"github.com/duro-run/duro/internal/store/sqlite"
+)
+
+// Config configures a server.
+type Config struct {
+	// Listen is the TCP address, e.g. "127.0.0.1:9014" (":0" for any port).
+	Listen    string
+	DataDir   string
+	Region    string
+	AccountID string
+	Logger    *slog.Logger
+	// Engine overrides engine settings (tests shorten backoffs); Region,
+	// AccountID, NodeID, SigningKey and Logger are filled in by the server.
+	Engine engine.Config
+}
+
+// Server is a running Duro node.
+type Server struct {
+	Engine  *engine.Engine
+	Runtime *runtime.Router
+	store   *sqlite.Store
+	http    *http.Server
+	ln      net.Listener
+	log     *slog.Logger
+	done    chan error
+}
+
+// Start opens the data directory and serves until Shutdown.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	key, err := secretFile(filepath.Join(cfg.DataDir, "signing.key"), 32)
+	if err != nil {
+		return nil, err
+	}
+	node, err := secretFile(filepath.Join(cfg.DataDir, "node.id"), 8)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "duro.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	rt := runtime.NewRouter()
+	ecfg := cfg.Engine
+	ecfg.Region, ecfg.AccountID, ecfg.Logger = cfg.Region, cfg.AccountID, cfg.Logger
+	ecfg.NodeID = "node-" + hex.EncodeToString(node)
+	ecfg.SigningKey = key
+	eng, err := engine.New(st, rt, ecfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s := &Server{
+		Engine: eng, Runtime: rt, store: st, ln: ln, log: cfg.Logger, done: make(chan error, 1),
+		http: &http.Server{Handler: api.New(eng, api.Options{Logger: cfg.Logger}), ReadHeaderTimeout: 10 * time.Second},
+	}
+	if err := eng.Start(ctx); err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	cfg.Logger.Info("duro serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Done reports the HTTP server's exit.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Shutdown stops accepting requests, lets in-flight ones finish until ctx
+// ends, stops the engine and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.Engine.Close()
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// secretFile reads a random secret kept in the data directory, creating it
+// on first use, so that tokens stay valid across restarts.
+func secretFile(path string, n int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		v, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr == nil && len(v) == n {
+			return v, nil
+		}
+		return nil, fmt.Errorf("%s is corrupt", path)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	v := make([]byte, n)
+	if _, err := rand.Read(v); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(hex.EncodeToString(v)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return v, nil
+}
