@@ -100,6 +100,14 @@ func validateUpdates(s *execState, updates []OperationUpdate) error {
 	seen := map[string]*pending{}
 	execUpdates := 0
 	for i := range updates {
+		if updates[i].Type == OpExecution {
+			execUpdates++
+		}
+	}
+	if execUpdates > 1 {
+		return invalid("Cannot checkpoint multiple EXECUTION updates.")
+	}
+	for i := range updates {
 		u := &updates[i]
 		actions, ok := validActions[u.Type]
 		if !ok {
@@ -109,10 +117,6 @@ func validateUpdates(s *execState, updates []OperationUpdate) error {
 			return invalid("Invalid action for the given operation type.")
 		}
 		if u.Type == OpExecution {
-			execUpdates++
-			if execUpdates > 1 {
-				return invalid("Cannot checkpoint multiple EXECUTION updates.")
-			}
 			if i != len(updates)-1 {
 				return invalid("EXECUTION checkpoint must be the last update.")
 			}

@@ -28,6 +28,8 @@ type Config struct {
 	// SigningKey authenticates checkpoint tokens and callback ids.
 	SigningKey []byte
 	Logger     *slog.Logger
+	// Code stores uploaded function code; nil keeps only its hash and size.
+	Code CodeStore
 	// MaxInvocationFailures is how many consecutive failed invocations an
 	// execution survives; the next one fails it. Default 5.
 	MaxInvocationFailures int

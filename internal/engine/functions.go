@@ -20,6 +20,9 @@ type functionData struct {
 	Config FunctionConfiguration `json:"c"`
 	// LastVersion is the highest published version, kept on $LATEST.
 	LastVersion int `json:"lv,omitempty"`
+	// CodeLocation is FunctionConfiguration.CodeLocation, which the wire
+	// encoding of Config leaves out.
+	CodeLocation string `json:"cl,omitempty"`
 }
 
 func decodeFunction(r store.FunctionRow) (functionData, error) {
@@ -27,10 +30,12 @@ func decodeFunction(r store.FunctionRow) (functionData, error) {
 	if err := json.Unmarshal(r.Data, &d); err != nil {
 		return d, fmt.Errorf("decode function %s:%s: %w", r.Name, r.Version, err)
 	}
+	d.Config.CodeLocation = d.CodeLocation
 	return d, nil
 }
 
 func encodeFunction(d functionData) []byte {
+	d.CodeLocation = d.Config.CodeLocation
 	b, _ := json.Marshal(d)
 	return b
 }
@@ -73,9 +78,9 @@ func (e *Engine) CreateFunction(ctx context.Context, in CreateFunctionInput) (Fu
 	if in.Code != nil {
 		code = in.Code.ZipFile
 	}
-	sum := sha256.Sum256(code)
-	cfg.CodeSha256 = base64.StdEncoding.EncodeToString(sum[:])
-	cfg.CodeSize = int64(len(code))
+	if err := e.saveCode(ctx, &cfg, code, in.LocalCodeDir); err != nil {
+		return FunctionConfiguration{}, err
+	}
 	err = e.store.CreateFunction(ctx, store.FunctionRow{Name: ref.Name, Version: latest, Data: encodeFunction(functionData{Config: cfg})})
 	if errors.Is(err, store.ErrExists) {
 		return FunctionConfiguration{}, Errorf(KindResourceConflict, "Function already exist: %s", ref.Name)
@@ -354,4 +359,62 @@ func (e *Engine) ListVersionsByFunction(ctx context.Context, name, marker string
 		out.NextMarker = strconv.Itoa(start + maxItems)
 	}
 	return out, nil
+}
+
+// saveCode records a function's code: an archive goes to the CodeStore
+// (when one is configured), a local directory is used in place.
+func (e *Engine) saveCode(ctx context.Context, cfg *FunctionConfiguration, zip []byte, localDir string) error {
+	sum := sha256.Sum256(zip)
+	cfg.CodeSha256 = base64.StdEncoding.EncodeToString(sum[:])
+	cfg.CodeSize = int64(len(zip))
+	cfg.CodeLocation = localDir
+	if localDir != "" || len(zip) == 0 || e.cfg.Code == nil {
+		return nil
+	}
+	info, err := e.cfg.Code.SaveZip(ctx, cfg.FunctionName, zip)
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return err
+		}
+		return Errorf(KindInvalidParameter, "Could not unzip uploaded file. Please check your file, then try to upload again. (%v)", err)
+	}
+	cfg.CodeLocation, cfg.CodeSha256, cfg.CodeSize = info.Location, info.Sha256, info.Size
+	return nil
+}
+
+// UpdateFunctionCode replaces $LATEST's code, and publishes a version when
+// Publish is set.
+func (e *Engine) UpdateFunctionCode(ctx context.Context, name string, in UpdateFunctionCodeInput) (FunctionConfiguration, error) {
+	ref, err := e.parseFunctionName(name)
+	if err != nil {
+		return FunctionConfiguration{}, err
+	}
+	for {
+		row, err := e.lookupVersion(ctx, ref.Name, latest)
+		if err != nil {
+			return FunctionConfiguration{}, err
+		}
+		d, err := decodeFunction(row)
+		if err != nil {
+			return FunctionConfiguration{}, internalError("update function code", err)
+		}
+		if err := e.saveCode(ctx, &d.Config, in.ZipFile, in.LocalCodeDir); err != nil {
+			return FunctionConfiguration{}, err
+		}
+		d.Config.RevisionId = newID()
+		d.Config.LastModified = lambdaTime(e.now())
+		row.Data = encodeFunction(d)
+		err = e.store.UpdateFunction(ctx, row)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return FunctionConfiguration{}, internalError("update function code", err)
+		}
+		if in.Publish {
+			return e.PublishVersion(ctx, ref.Name, "")
+		}
+		return d.Config, nil
+	}
 }

@@ -35,6 +35,9 @@ type CreateFunctionInput struct {
 	Environment   *EnvironmentVariables `json:"Environment,omitempty"`
 	Architectures []string              `json:"Architectures,omitempty"`
 	DurableConfig *DurableConfig        `json:"DurableConfig,omitempty"`
+	// LocalCodeDir runs the function from a directory on this machine
+	// instead of an archive (local development; not on the wire).
+	LocalCodeDir string `json:"-"`
 }
 
 // UpdateFunctionConfigurationInput is the UpdateFunctionConfiguration body.
@@ -73,6 +76,17 @@ type FunctionConfiguration struct {
 	PackageType      string               `json:"PackageType"`
 	Architectures    []string             `json:"Architectures"`
 	DurableConfig    *DurableConfig       `json:"DurableConfig,omitempty"`
+	// CodeLocation is where the runtime finds the code (never on the wire).
+	CodeLocation string `json:"-"`
+}
+
+// UpdateFunctionCodeInput is the UpdateFunctionCode request body.
+type UpdateFunctionCodeInput struct {
+	ZipFile []byte `json:"ZipFile,omitempty"`
+	Publish bool   `json:"Publish,omitempty"`
+	// LocalCodeDir points $LATEST at a directory on this machine instead of
+	// an archive (local development; not on the wire).
+	LocalCodeDir string `json:"-"`
 }
 
 // FunctionCodeLocation is GetFunction's Code member.

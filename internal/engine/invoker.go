@@ -36,6 +36,22 @@ type InvocationError struct {
 
 func (e *InvocationError) Error() string { return e.Type + ": " + e.Message }
 
+// CodeStore keeps function code where runtimes can load it. The engine
+// hands it the archives that CreateFunction and UpdateFunctionCode carry.
+type CodeStore interface {
+	// SaveZip stores a function's code archive and says where it lives.
+	SaveZip(ctx context.Context, function string, zip []byte) (CodeInfo, error)
+}
+
+// CodeInfo describes stored function code.
+type CodeInfo struct {
+	// Location is opaque to the engine (for the local runtimes, a
+	// directory holding the unpacked code).
+	Location string
+	Sha256   string // base64 of the archive's SHA-256, as Lambda reports it
+	Size     int64
+}
+
 // Invoker runs functions. The engine defines it so that it never depends on
 // how functions run (in-process, local processes, remote endpoints).
 type Invoker interface {

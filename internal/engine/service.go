@@ -71,6 +71,7 @@ type Service interface {
 	ListFunctions(ctx context.Context, marker string, maxItems int) (FunctionList, error)
 	ListVersionsByFunction(ctx context.Context, name, marker string, maxItems int) (FunctionList, error)
 	PublishVersion(ctx context.Context, name, description string) (FunctionConfiguration, error)
+	UpdateFunctionCode(ctx context.Context, name string, in UpdateFunctionCodeInput) (FunctionConfiguration, error)
 
 	// StartExecution starts a durable execution (Invoke).
 	StartExecution(ctx context.Context, in StartInput) (StartOutput, error)
@@ -90,4 +91,5 @@ type Service interface {
 	CallbackFailure(ctx context.Context, callbackID string, cause *ErrorObject) error
 	CallbackHeartbeat(ctx context.Context, callbackID string) error
 }
+
 var _ Service = (*Engine)(nil)

@@ -242,9 +242,11 @@ func (e *Engine) fire(ctx context.Context, t store.TimerRow) error {
 func (e *Engine) dropTimer(ctx context.Context, t store.TimerRow) error {
 	row, err := e.store.GetExecution(ctx, t.ExecutionID)
 	if errors.Is(err, store.ErrNotFound) {
-		// Timers of a deleted execution are deleted with it; nothing to do
-		// but make sure this one goes too.
-		return e.store.DeleteExecution(ctx, t.ExecutionID)
+		// A timer that outlived its execution: remove what is left.
+		if err := e.store.DeleteExecution(ctx, t.ExecutionID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
 	}
 	if err != nil {
 		return err

@@ -179,7 +179,9 @@ type Store interface {
 	// ListLeasedExecutions returns executions with an invocation in flight
 	// whose lease is owned by owner or has expired before now.
 	ListLeasedExecutions(ctx context.Context, owner string, now time.Time, limit int) ([]ExecutionRow, error)
-	// DeleteExecution removes an execution and all its rows.
+	// DeleteExecution removes an execution and all its rows. Rows of a
+	// missing execution (such as timers other executions set for it) are
+	// removed too; the result is then ErrNotFound.
 	DeleteExecution(ctx context.Context, id string) error
 
 	// ListOperations returns an execution's operations ordered by Seq,

@@ -178,9 +178,8 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlite store: delete execution %q: %w", id, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
-	}
+	// Child rows go even when the execution row is already gone: a timer
+	// set by another execution may outlive its target.
 	for _, table := range []string{"operations", "events", "timers", "dedup"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE execution_id = ?`, id); err != nil {
 			return fmt.Errorf("sqlite store: delete %s of execution %q: %w", table, id, err)
@@ -188,6 +187,9 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: delete execution %q: commit: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
 	}
 	return nil
 }
