@@ -411,6 +411,8 @@ type live struct {
 	Arn   string
 	Token string
 	Ops   []json.RawMessage
+	// Raw is the whole envelope as received.
+	Raw   []byte
 	reply chan engine.InvocationResponse
 }
 
@@ -438,7 +440,7 @@ func (e *env) controlledFunction(name string, dc *types.DurableConfig) <-chan *l
 			return engine.InvocationResponse{}, err
 		}
 		l := &live{Arn: envl.DurableExecutionArn, Token: envl.CheckpointToken, Ops: envl.InitialExecutionState.Operations,
-			reply: make(chan engine.InvocationResponse, 1)}
+			Raw: inv.Payload, reply: make(chan engine.InvocationResponse, 1)}
 		ch <- l
 		select {
 		case r := <-l.reply:

@@ -27,7 +27,10 @@ func TestValidateUpdates(t *testing.T) {
 	step := &opRecord{Operation: Operation{Id: "s", Type: OpStep, Status: OpSucceeded, Name: "fetch"}}
 	ready := &opRecord{Operation: Operation{Id: "r", Type: OpStep, Status: OpReady}}
 	ctxOp := &opRecord{Operation: Operation{Id: "c", Type: OpContext, Status: OpStarted}}
-	withWait := func(u OperationUpdate) OperationUpdate { u.WaitOptions = &WaitOptions{WaitSeconds: ptr(int32(1))}; return u }
+	withWait := func(u OperationUpdate) OperationUpdate {
+		u.WaitOptions = &WaitOptions{WaitSeconds: ptr(int32(1))}
+		return u
+	}
 	withParent := func(u OperationUpdate, p string) OperationUpdate { u.ParentId = &p; return u }
 	retry := func(u OperationUpdate) OperationUpdate {
 		u.StepOptions = &StepOptions{NextAttemptDelaySeconds: ptr(int32(1))}
