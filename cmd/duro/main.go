@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newConformanceCommand())
 	return root
 }
 
