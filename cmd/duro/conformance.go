@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/duro-run/duro/internal/conformance"
 	"github.com/duro-run/duro/internal/conformance/report"
+	"github.com/duro-run/duro/internal/conformance/template"
+	"github.com/duro-run/duro/internal/devenv"
+	"github.com/duro-run/duro/internal/sam"
 	"github.com/duro-run/duro/internal/server"
 )
 
@@ -73,6 +77,7 @@ without it, it starts a server in-process and deploys the template.`,
 				opts.ServerLogger = slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level}))
 			}
 			opts.NewDeployer = inProcessDeployer
+			opts.TemplateLoader = samBindingLoader{}
 			rep, err := conformance.Run(ctx, opts)
 			if err != nil {
 				return err
@@ -115,15 +120,14 @@ without it, it starts a server in-process and deploys the template.`,
 
 // inProcessDeployer registers the template's functions with an in-process
 // server (used when --endpoint is not given).
-//
-// TODO(lead): wire this once the function host (internal/runtime) and SAM
-// registration (internal/sam) land: load the template with internal/sam,
-// create each function through the server's API (or engine), start its
-// runtime, and return logical ID → function name. Until then the harness
-// needs --endpoint.
 func inProcessDeployer(srv *server.Server) (conformance.Deployer, error) {
-	_ = srv
-	return nil, conformance.ErrNoDeployer
+	return conformance.DeployerFunc(func(ctx context.Context, templatePath string) (map[string]string, error) {
+		t, err := sam.Load(templatePath, sam.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return devenv.Deploy(ctx, srv.Engine, t, nil)
+	}), nil
 }
 
 // writeFile writes a report file.
@@ -140,4 +144,25 @@ func writeFile(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// samBindingLoader reads the requirement binding with internal/sam, so that
+// function names are the ones `duro dev` and the in-process deployer
+// register (intrinsics in FunctionName evaluated).
+type samBindingLoader struct{}
+
+// LoadBinding implements template.Loader.
+func (samBindingLoader) LoadBinding(path string) (*template.Binding, error) {
+	t, err := sam.Load(path, sam.Options{})
+	if err != nil {
+		return nil, err
+	}
+	notImplemented := map[string]string{}
+	template.AddNotImplemented(t.TestingMetadata, notImplemented)
+	var fns []template.Function
+	for _, f := range t.Functions {
+		fns = append(fns, template.Function{LogicalID: f.LogicalID, FunctionName: f.FunctionName, TestIDs: f.TestIDs})
+		template.AddNotImplemented(f.TestingMetadata, notImplemented)
+	}
+	return template.NewBinding(fns, notImplemented), nil
 }

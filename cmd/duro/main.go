@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newDevCommand())
 	root.AddCommand(newConformanceCommand())
 	return root
 }

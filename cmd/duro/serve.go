@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/duro-run/duro/internal/server"
 )
@@ -45,10 +46,15 @@ func newServeCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Listen, "listen", envOr("DURO_LISTEN", "127.0.0.1:9014"), "address to serve the API on (env DURO_LISTEN)")
+	addServerFlags(f, &cfg, &logLevel)
 	f.StringVar(&cfg.DataDir, "data-dir", envOr("DURO_DATA_DIR", "./.duro"), "directory of the embedded store (env DURO_DATA_DIR)")
+	return cmd
+}
+
+// addServerFlags declares the flags every command that runs a server has.
+func addServerFlags(f *pflag.FlagSet, cfg *server.Config, logLevel *string) {
+	f.StringVar(&cfg.Listen, "listen", envOr("DURO_LISTEN", "127.0.0.1:9014"), "address to serve the API on (env DURO_LISTEN)")
 	f.StringVar(&cfg.Region, "region", envOr("DURO_REGION", "us-east-1"), "region used in ARNs (env DURO_REGION)")
 	f.StringVar(&cfg.AccountID, "account-id", envOr("DURO_ACCOUNT_ID", "123456789012"), "12-digit account id used in ARNs (env DURO_ACCOUNT_ID)")
-	f.StringVar(&logLevel, "log-level", envOr("DURO_LOG_LEVEL", "info"), "debug, info, warn or error")
-	return cmd
+	f.StringVar(logLevel, "log-level", envOr("DURO_LOG_LEVEL", "info"), "debug, info, warn or error")
 }
