@@ -40,6 +40,9 @@ type Options struct {
 	// SyncInvokeTimeout bounds how long a RequestResponse Invoke waits for the
 	// execution to become terminal. Zero means DefaultSyncInvokeTimeout.
 	SyncInvokeTimeout time.Duration
+	// Logs serves Duro's function log route (GET /duro/v1/logs); nil
+	// answers it with a ServiceException.
+	Logs LogReader
 }
 
 // server holds what the HTTP handlers share. It is immutable after New.
@@ -47,6 +50,7 @@ type server struct {
 	svc         engine.Service
 	log         *slog.Logger
 	syncTimeout time.Duration
+	logs        LogReader
 }
 
 // handlerFunc is an operation handler. A returned error is encoded as an AWS
@@ -62,7 +66,7 @@ type route struct {
 
 // New returns the HTTP handler of the Lambda API backed by svc.
 func New(svc engine.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger, syncTimeout: opts.SyncInvokeTimeout}
+	s := &server{svc: svc, log: opts.Logger, syncTimeout: opts.SyncInvokeTimeout, logs: opts.Logs}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -110,7 +114,11 @@ func (s *server) routes() []route {
 		{"PUT /2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration", s.updateFunctionConfiguration},
 		{"POST /2015-03-31/functions/{FunctionName}/versions", "PublishVersion", s.publishVersion},
 		{"GET /2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction", s.listVersionsByFunction},
+		{"PUT /2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode", s.updateFunctionCode},
 		{"POST /2015-03-31/functions/{FunctionName}/invocations", "Invoke", s.invoke},
+
+		// Duro's own operations (not part of the Lambda API).
+		{"GET /duro/v1/logs", "ListFunctionLogs", s.listFunctionLogs},
 
 		{"GET /health", "Health", s.health},
 	}

@@ -63,6 +63,8 @@ func TestRouteTable(t *testing.T) {
 		{"POST", "/2015-03-31/functions/my-func%3A1/invocations", hit{"Invoke", "my-func:1"}},
 		{"POST", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Amy-func%3A%24LATEST/invocations",
 			hit{"Invoke", "arn:aws:lambda:us-east-1:123456789012:function:my-func:$LATEST"}},
+		{"PUT", "/2015-03-31/functions/my-func/code", hit{"UpdateFunctionCode", "my-func"}},
+		{"GET", "/duro/v1/logs?functionName=f", hit{"ListFunctionLogs", ""}},
 		{"GET", "/health", hit{"Health", ""}},
 
 		{"GET", "/", hit{"UnknownOperation", ""}},

@@ -64,14 +64,28 @@ type Func func(c *Context, input json.RawMessage) (any, error)
 // "http://127.0.0.1:9014": region us-east-1 and static dummy credentials
 // (Duro ignores signatures, but the SDK needs some). The HTTP client has no
 // overall timeout, because a synchronous Invoke blocks until the whole
-// durable execution ends.
+// durable execution ends, and a connection pool of its own (see
+// CloseIdleConnections).
 func NewClient(endpoint string) *lambda.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
 	return lambda.New(lambda.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDURO", "duro-secret", ""),
-		HTTPClient:   &http.Client{},
+		HTTPClient:   &http.Client{Transport: tr},
 	})
+}
+
+// CloseIdleConnections closes the idle keep-alive connections of a client
+// made by NewClient. Call it before shutting a server down: Go's
+// http.Server.Shutdown waits up to 5 s for a connection that was opened but
+// has not carried a request yet, which the transport's dialing leaves
+// behind now and then.
+func CloseIdleConnections(client *lambda.Client) {
+	if hc, ok := client.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
+		hc.CloseIdleConnections()
+	}
 }
 
 // Status values of a handler output (protocol.md §4.5).

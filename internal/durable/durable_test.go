@@ -545,3 +545,70 @@ func TestBadEnvelopeAndHandlerOutputs(t *testing.T) {
 		t.Errorf("PENDING output encodes as %s", b)
 	}
 }
+
+func TestStartedStepIsRerunAtLeastOnce(t *testing.T) {
+	f, url := newFake(t)
+	env := envelopeJSON(t, `{}`, "", map[string]any{"Id": "1", "Type": "STEP", "SubType": "Step", "Status": "STARTED",
+		"StartTimestamp": 1767323045123, "StepDetails": map[string]any{"Attempt": 0}})
+	ran := 0
+	out, err := run(t, url, env, func(c *durable.Context, _ json.RawMessage) (any, error) {
+		return c.Step("", func() (any, error) { ran++; return "again", nil })
+	})
+	mustSucceed(t, out, err, `"again"`)
+	calls := f.snapshot()
+	if ran != 1 || len(calls) != 1 || !eq(updatesOf(calls[0]), []string{"SUCCEED STEP 1"}) {
+		t.Fatalf("body ran %d times; checkpoints = %v; want one SUCCEED without a second START", ran, calls)
+	}
+}
+
+func TestReadyAtMostOnceStepStartsAlone(t *testing.T) {
+	f, url := newFake(t)
+	env := envelopeJSON(t, `{}`, "", map[string]any{"Id": "1", "Type": "STEP", "SubType": "Step", "Status": "READY",
+		"StartTimestamp": 1767323045123, "StepDetails": map[string]any{"Attempt": 1}})
+	out, err := run(t, url, env, func(c *durable.Context, _ json.RawMessage) (any, error) {
+		return c.Step("", func() (any, error) { return 2, nil }, durable.AtMostOnce())
+	})
+	mustSucceed(t, out, err, `2`)
+	calls := f.snapshot()
+	if len(calls) != 2 || !eq(updatesOf(calls[0]), []string{"START STEP 1"}) || !eq(updatesOf(calls[1]), []string{"SUCCEED STEP 1"}) {
+		t.Fatalf("checkpoints = %v", calls)
+	}
+}
+
+func TestChildContextIDsAndReplay(t *testing.T) {
+	_, url := newFake(t)
+	env := envelopeJSON(t, `{}`, "",
+		map[string]any{"Id": "1", "Type": "CONTEXT", "SubType": "RunInChildContext", "Status": "SUCCEEDED", "StartTimestamp": 1767323045123,
+			"ContextDetails": map[string]any{"Result": `"stored"`}},
+	)
+	out, err := run(t, url, env, func(c *durable.Context, _ json.RawMessage) (any, error) {
+		return c.RunInChildContext("", func(*durable.Context) (any, error) { t.Error("closed context re-ran"); return nil, nil })
+	})
+	mustSucceed(t, out, err, `"stored"`)
+}
+
+func TestHTTPHandler(t *testing.T) {
+	_, url := newFake(t)
+	h := durable.HTTPHandler(durable.NewClient(url), func(c *durable.Context, in json.RawMessage) (any, error) {
+		return c.Step("", func() (any, error) { return string(in), nil })
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(string(envelopeJSON(t, `{"x":1}`, ""))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out durable.Output
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Status != "SUCCEEDED" || deref(out.Result) != `"{\"x\":1}"` {
+		t.Fatalf("output = %+v (%v), status %d", out, err, resp.StatusCode)
+	}
+	bad, err := http.Post(srv.URL, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Body.Close()
+	if bad.StatusCode != http.StatusOK || bad.Header.Get("X-Amz-Function-Error") != "Unhandled" {
+		t.Errorf("bad envelope answered %d with function error %q", bad.StatusCode, bad.Header.Get("X-Amz-Function-Error"))
+	}
+}

@@ -41,7 +41,7 @@ func TestFunctionRegistry(t *testing.T) {
 
 	_, err := e.client.CreateFunction(c, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("registry-fn"), Role: aws.String("arn:aws:iam::123456789012:role/x"),
-		Code: &types.FunctionCode{ZipFile: []byte("x")},
+		Code: &types.FunctionCode{ZipFile: []byte("PK\x05\x06" + strings.Repeat("\x00", 18))}, // an empty zip
 	})
 	apiErr[*types.ResourceConflictException](t, err)
 

@@ -66,14 +66,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("server.Start: %v", err)
 	}
+	client := durable.NewClient(srv.URL())
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		durable.CloseIdleConnections(client)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Logf("shutdown: %v", err)
 		}
 	})
-	return &env{t: t, srv: srv, client: durable.NewClient(srv.URL())}
+	return &env{t: t, srv: srv, client: client}
 }
 
 func ctx(t *testing.T) context.Context {
@@ -95,7 +97,7 @@ func (e *env) createFunction(name string, o fnOpts, h runtime.HandlerFunc) *lamb
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
 		Role:          aws.String("arn:aws:iam::123456789012:role/duro-test"),
-		Code:          &types.FunctionCode{ZipFile: []byte("in-process")},
+		Code:          &types.FunctionCode{ZipFile: []byte("PK\x05\x06" + strings.Repeat("\x00", 18))}, // an empty zip: the code runs in-process
 		Runtime:       types.RuntimeProvidedal2023,
 		Handler:       aws.String("bootstrap"),
 		DurableConfig: o.durable,
@@ -485,4 +487,14 @@ func statusOfErr(err error) int {
 		return sc.HTTPStatusCode()
 	}
 	return 0
+}
+
+// wantCleanInvocations asserts that no InvocationCompleted carries an error.
+func wantCleanInvocations(t *testing.T, events []types.Event) {
+	t.Helper()
+	for _, ev := range events {
+		if d := ev.InvocationCompletedDetails; d != nil && d.Error != nil {
+			t.Errorf("InvocationCompleted (EventId %d) records a failed invocation: %s", aws.ToInt32(ev.EventId), errString(d.Error.Payload))
+		}
+	}
 }

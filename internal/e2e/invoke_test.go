@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,6 +107,7 @@ func TestSyncInvoke(t *testing.T) {
 
 	events := e.history(arn)
 	checkHistory(t, events, 1)
+	wantCleanInvocations(t, events)
 	want := []string{"ExecutionStarted", "StepStarted", "StepSucceeded", "StepStarted", "StepSucceeded", "InvocationCompleted", "ExecutionSucceeded"}
 	if !sameStrings(eventTypes(events), want) {
 		t.Fatalf("history = %v, want %v", eventTypes(events), want)
@@ -274,4 +277,40 @@ func TestUnqualifiedInvokeOfDurableFunction(t *testing.T) {
 	if err != nil || len(list.DurableExecutions) != 0 {
 		t.Errorf("executions after rejected invokes = %d (%v), want 0", len(list.DurableExecutions), err)
 	}
+}
+
+// A function served out of process at DURO_INVOKE_URL (the path a load
+// generator uses) runs the same durable flow, waits included.
+func TestRemoteDurableFunction(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var calls atomic.Int32
+	h := durable.HTTPHandler(e.client, func(c *durable.Context, in json.RawMessage) (any, error) {
+		calls.Add(1)
+		if err := c.Wait("", 1); err != nil {
+			return nil, err
+		}
+		return orderFlow(c, in)
+	})
+	remote := httptest.NewServer(h)
+	t.Cleanup(remote.Close)
+	_, err := e.client.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("remote-orders"), Role: aws.String("arn:aws:iam::123456789012:role/duro-test"),
+		Code:          &types.FunctionCode{ZipFile: []byte("PK\x05\x06" + strings.Repeat("\x00", 18))},
+		Environment:   &types.Environment{Variables: map[string]string{"DURO_INVOKE_URL": remote.URL}},
+		DurableConfig: &types.DurableConfig{ExecutionTimeout: aws.Int32(60)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := e.invoke("remote-orders", "", `{"order":"rem","items":[4,4]}`)
+	if string(out.Payload) != `{"charged":true,"order":"rem","total":8}` || out.FunctionError != nil {
+		t.Fatalf("result = %s (function error %v)", out.Payload, aws.ToString(out.FunctionError))
+	}
+	if calls.Load() != 2 {
+		t.Errorf("%d remote invocations, want 2", calls.Load())
+	}
+	events := e.history(aws.ToString(out.DurableExecutionArn))
+	checkHistory(t, events, 2)
+	wantCleanInvocations(t, events)
 }

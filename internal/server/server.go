@@ -32,8 +32,13 @@ type Config struct {
 	AccountID string
 	Logger    *slog.Logger
 	// Engine overrides engine settings (tests shorten backoffs); Region,
-	// AccountID, NodeID, SigningKey and Logger are filled in by the server.
+	// AccountID, NodeID, SigningKey and Logger are filled in by the server,
+	// and Code too unless set.
 	Engine engine.Config
+	// Runtime overrides the function host's settings (concurrency, idle
+	// timeout, interpreters, LogEcho); DataDir, EndpointURL, Region, Logs
+	// and Logger are filled in by the server.
+	Runtime runtime.Config
 }
 
 // Server is a running Duro node.
@@ -67,27 +72,42 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	rt := runtime.NewRouter()
-	ecfg := cfg.Engine
-	ecfg.Region, ecfg.AccountID, ecfg.Logger = cfg.Region, cfg.AccountID, cfg.Logger
-	ecfg.NodeID = "node-" + hex.EncodeToString(node)
-	ecfg.SigningKey = key
-	eng, err := engine.New(st, rt, ecfg)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	// Listen before building the runtime: functions get Duro's URL.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	rcfg := cfg.Runtime
+	rcfg.DataDir, rcfg.EndpointURL, rcfg.Region = cfg.DataDir, endpointURL(ln.Addr()), cfg.Region
+	rcfg.Logs, rcfg.Logger = st, cfg.Logger
+	rt, err := runtime.New(rcfg)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	ecfg := cfg.Engine
+	ecfg.Region, ecfg.AccountID, ecfg.Logger = cfg.Region, cfg.AccountID, cfg.Logger
+	ecfg.NodeID = "node-" + hex.EncodeToString(node)
+	ecfg.SigningKey = key
+	if ecfg.Code == nil {
+		ecfg.Code = runtime.NewCodeStore(filepath.Join(cfg.DataDir, "code"))
+	}
+	eng, err := engine.New(st, rt, ecfg)
+	if err != nil {
+		ln.Close()
+		_ = rt.Close(ctx)
+		st.Close()
+		return nil, err
+	}
 	s := &Server{
 		Engine: eng, Runtime: rt, store: st, ln: ln, log: cfg.Logger, done: make(chan error, 1),
-		http: &http.Server{Handler: api.New(eng, api.Options{Logger: cfg.Logger}), ReadHeaderTimeout: 10 * time.Second},
+		http: &http.Server{Handler: api.New(eng, api.Options{Logger: cfg.Logger, Logs: st}), ReadHeaderTimeout: 10 * time.Second},
 	}
 	if err := eng.Start(ctx); err != nil {
 		ln.Close()
+		_ = rt.Close(ctx)
 		st.Close()
 		return nil, err
 	}
@@ -112,14 +132,31 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Done() <-chan error { return s.done }
 
 // Shutdown stops accepting requests, lets in-flight ones finish until ctx
-// ends, stops the engine and closes the store.
+// ends, stops the engine, stops the function processes (flushing their
+// logs) and closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.Engine.Close()
+	if rerr := s.Runtime.Close(ctx); err == nil {
+		err = rerr
+	}
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// endpointURL is the URL functions use to reach Duro: a wildcard listen
+// address is reached through loopback.
+func endpointURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // secretFile reads a random secret kept in the data directory, creating it

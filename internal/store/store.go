@@ -3,6 +3,9 @@
 // checkpoint responses) and the Store interface every engine (SQLite today,
 // a shared SQL database later) implements.
 //
+// It also keeps the function log lines the runtime host captures (LogRow),
+// which are append-only and outside any execution's mutations.
+//
 // The store knows nothing of durable-execution semantics. Rows carry a few
 // indexed columns the store filters and orders on, plus an opaque Data blob
 // the engine owns. Coordination between writers happens through optimistic
@@ -148,6 +151,32 @@ type EventRange struct {
 	Limit   int
 }
 
+// LogRow is one line a function process wrote to stdout or stderr. The
+// runtime host tags it with what was running when the line was written.
+type LogRow struct {
+	// ID is assigned by AppendLogs: strictly increasing across the whole
+	// store, so that it doubles as a resumable position for readers.
+	ID              int64
+	Time            time.Time
+	FunctionName    string
+	FunctionVersion string
+	RequestID       string // the invocation in progress; empty during init
+	ExecutionArn    string // the durable execution; empty for plain invokes
+	Stream          string // "stdout" or "stderr"
+	Message         string
+}
+
+// LogQuery selects log lines for ListLogs. At least one of ExecutionArn and
+// FunctionName must be set; RequestID narrows either.
+type LogQuery struct {
+	ExecutionArn string
+	FunctionName string
+	RequestID    string
+	// After continues after the row with this ID (0: from the oldest).
+	After int64
+	Limit int
+}
+
 // Store is the persistence contract. All methods are safe for concurrent use.
 type Store interface {
 	// CreateFunction inserts a function version; ErrExists if it is there.
@@ -202,6 +231,14 @@ type Store interface {
 	NextTimer(ctx context.Context) (TimerRow, error)
 	// ListTimers returns an execution's timers.
 	ListTimers(ctx context.Context, executionID string) ([]TimerRow, error)
+
+	// AppendLogs stores function log lines in one write, assigning their
+	// IDs in slice order. The rows' ID fields are ignored.
+	AppendLogs(ctx context.Context, rows []LogRow) error
+	// ListLogs returns log lines matching q in ID order.
+	ListLogs(ctx context.Context, q LogQuery) ([]LogRow, error)
+	// PruneLogs deletes log lines written before a time.
+	PruneLogs(ctx context.Context, before time.Time) (int, error)
 
 	// Close flushes pending commits and releases resources.
 	Close() error

@@ -84,6 +84,33 @@ var schemaV1 = []string{
 		ON dedup (created_ns)`,
 }
 
+// schemaLogs adds the function log table. It is purely additive (a binary
+// that predates it never reads it), so it goes in without a version bump:
+// Open creates it on databases of any version-1 vintage.
+//
+// The ID column is SQLite's AUTOINCREMENT rowid, which never reuses an ID
+// even after the newest rows are pruned, so that a reader's position stays
+// valid; a PostgreSQL port would use a BIGINT identity column instead.
+var schemaLogs = []string{
+	`CREATE TABLE IF NOT EXISTS logs (
+		id               INTEGER PRIMARY KEY AUTOINCREMENT,
+		time_ns          BIGINT NOT NULL,
+		function_name    TEXT   NOT NULL,
+		function_version TEXT   NOT NULL,
+		request_id       TEXT   NOT NULL,
+		execution_arn    TEXT   NOT NULL,
+		stream           TEXT   NOT NULL,
+		message          TEXT   NOT NULL
+	)`,
+	// Readers follow one execution, or one function, in ID order.
+	`CREATE INDEX IF NOT EXISTS logs_by_execution
+		ON logs (execution_arn, id)`,
+	`CREATE INDEX IF NOT EXISTS logs_by_function
+		ON logs (function_name, id)`,
+	`CREATE INDEX IF NOT EXISTS logs_by_time
+		ON logs (time_ns)`,
+}
+
 // migrate creates the schema if it is missing and refuses a database
 // written by a newer schema, all in one transaction so that a crash never
 // leaves a half-created schema behind.
@@ -98,7 +125,7 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		}
 	}()
 
-	for _, stmt := range schemaV1 {
+	for _, stmt := range append(schemaV1[:len(schemaV1):len(schemaV1)], schemaLogs...) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: create schema: %w", err)
 		}

@@ -14,6 +14,8 @@
 //     matched.
 //   - A checkpoint response, once recorded, is never overwritten by a later
 //     mutation carrying the same tokens.
+//   - Log IDs are strictly increasing in append order, and ListLogs
+//     without an ExecutionArn or a FunctionName is an error.
 //   - A mutation that fails (for any reason, including a duplicate event ID)
 //     leaves no trace: not its execution update, nor any child row.
 package storetest
@@ -62,6 +64,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Dedup", testDedup},
 		{"Timers", testTimers},
 		{"TimerReplaceAndDelete", testTimerReplaceAndDelete},
+		{"LogsAppendList", testLogsAppendList},
+		{"LogsPaging", testLogsPaging},
+		{"LogsPrune", testLogsPrune},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,33 @@
+// 3-12: Child context interrupted and re-executed — inside a child context, the
+// step crashes the process after ContextStarted and StepStarted have been
+// checkpointed. On the re-invocation the SDK re-runs the still-STARTED step, which
+// now returns the input string; the child context returns the step result.
+//
+// Whether the crash has already happened is kept in a marker file under
+// os.tmpdir() keyed by the execution ARN (process memory is lost in the crash).
+import { withDurableExecution } from "@aws/durable-execution-sdk-js";
+import { createHash } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const markerFor = (arn) =>
+  join(tmpdir(), `duro-conformance-3-12-${createHash("sha256").update(arn).digest("hex")}.crashed`);
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const handler = withDurableExecution(async (event, context) => {
+  const marker = markerFor(context.executionContext.durableExecutionArn);
+  return await context.runInChildContext("interrupted_child", async (child) => {
+    return await child.step("crashing_step", async () => {
+      if (!existsSync(marker)) {
+        // Let the fire-and-forget ContextStarted/StepStarted checkpoint go out
+        // before the crash.
+        await sleep(1500);
+        writeFileSync(marker, "crashed\n");
+        process.exit(1);
+      }
+      return event;
+    });
+  });
+});

@@ -1,0 +1,24 @@
+// 8-9: parallel with toleratedFailureCount 1, max-concurrency 1: branch 0 succeeds,
+// branch 1 throws, branch 2 succeeds (tolerance not exceeded); returns a projection.
+import { withDurableExecution } from "@aws/durable-execution-sdk-js";
+
+export const handler = withDurableExecution(async (_event, context) => {
+  const batch = await context.parallel(
+    "tolerated",
+    [
+      async () => "b0",
+      async () => {
+        throw new Error("branch 1 failed");
+      },
+      async () => "b2",
+    ],
+    { maxConcurrency: 1, completionConfig: { toleratedFailureCount: 1 } },
+  );
+  return {
+    completionReason: batch.completionReason,
+    status: batch.status,
+    successCount: batch.successCount,
+    failureCount: batch.failureCount,
+    totalCount: batch.totalCount,
+  };
+});
