@@ -94,6 +94,7 @@ func invalid(format string, args ...any) error { return Errorf(KindInvalidParame
 func validateUpdates(s *execState, updates []OperationUpdate) error {
 	type pending struct {
 		typ, status string
+		first       *OperationUpdate
 		started     bool // a START for it came earlier in this batch
 		count       int
 	}
@@ -163,9 +164,12 @@ func validateUpdates(s *execState, updates []OperationUpdate) error {
 			if p.typ != u.Type {
 				return invalid("Inconsistent operation type.")
 			}
+			if err := sameIdentity(p.first, u); err != nil {
+				return err
+			}
 			status = p.status
 		} else {
-			seen[u.Id] = &pending{typ: u.Type, count: 1}
+			seen[u.Id] = &pending{typ: u.Type, count: 1, first: u}
 			if existing != nil {
 				status = existing.Status
 				if existing.Type != u.Type {
@@ -197,6 +201,20 @@ func validateUpdates(s *execState, updates []OperationUpdate) error {
 		p.status = next
 		if u.Action == ActionStart {
 			p.started = true
+		}
+	}
+	return nil
+}
+
+// sameIdentity checks that a second update of an operation in one batch
+// names it as the first did; a member left out repeats the first's value.
+func sameIdentity(first, u *OperationUpdate) error {
+	for _, f := range []struct {
+		a, b *string
+		what string
+	}{{first.Name, u.Name, "name"}, {first.SubType, u.SubType, "subtype"}, {first.ParentId, u.ParentId, "parent operation id"}} {
+		if f.b != nil && deref(f.a) != *f.b {
+			return invalid("Inconsistent operation %s.", f.what)
 		}
 	}
 	return nil

@@ -229,6 +229,8 @@ type lambdaError struct {
 	ErrorType    string   `json:"errorType"`
 	ErrorMessage string   `json:"errorMessage"`
 	StackTrace   []string `json:"stackTrace"`
+	// Trace is where AWS's Node runtime interface client puts the stack.
+	Trace []string `json:"trace"`
 }
 
 // classify turns what an invocation returned into an outcome. A nil
@@ -249,6 +251,9 @@ func classify(resp InvocationResponse, err error) (out handlerOutput, invErr *Er
 				eo.ErrorType = nil
 			}
 			eo.StackTrace = le.StackTrace
+			if eo.StackTrace == nil {
+				eo.StackTrace = le.Trace
+			}
 			return out, eo
 		}
 		return out, NewError("Runtime.Unknown", "function returned an error: "+truncate(string(resp.Payload), 1024))
@@ -281,7 +286,10 @@ func (e *Engine) completeInvocation(ctx context.Context, p *invocationPlan, resp
 			return errAbort // fenced: stopped, timed out, or taken over
 		}
 		now := e.now()
-		if invErr == nil && out.Status == "PENDING" && s.data.Final == nil && !s.hasPendingWork() {
+		// PENDING is legitimate while something is outstanding, or when an
+		// operation changed after the state this invocation was shown (it
+		// suspended on what it knew).
+		if invErr == nil && out.Status == "PENDING" && s.data.Final == nil && !s.hasPendingWork() && s.data.ChangeSeq <= s.data.DeliveredSeq {
 			invErr = NewError("Runtime.InvalidResponse", "Cannot return PENDING status with no pending operations.")
 		}
 		details := &InvocationCompletedDetails{StartTimestamp: Timestamp(p.start), EndTimestamp: Timestamp(now), RequestId: p.requestID}
