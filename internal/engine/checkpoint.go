@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
@@ -417,16 +419,19 @@ func (e *Engine) applyUpdate(s *execState, now time.Time, u *OperationUpdate) {
 			o := u.ChainedInvokeOptions
 			op.Status = OpStarted
 			op.ChainedInvokeDetails = &ChainedInvokeDetails{}
-			op.ChildExecution = newID()
+			op.ChildExecution = childExecutionID(s.row.ID, op.Id)
 			det := &ChainedInvokeStartedDetails{FunctionName: o.FunctionName, TenantId: o.TenantId, Input: &EventInput{Payload: u.Payload}}
-			// The target is resolved now so that the event names the version
-			// and the execution ARN it will have; it starts in a durable task.
+			// A durable target starts now, before the caller's event is
+			// written, so the ARN the event names always exists. Its id
+			// derives from the caller's, so a retried commit finds it. The
+			// timer below is the fallback (and runs a plain target).
 			if fn, err := e.resolveFunctionLocal(s, o.FunctionName); err == nil {
 				v := fn.version
 				det.ExecutedVersion = &v
 				if fn.cfg.DurableConfig != nil {
 					arn := e.executionArn(fn.cfg.FunctionName, v, op.ChildExecution, op.ChildExecution)
 					det.DurableExecutionArn = &arn
+					e.startChild(s, op, fn, u.Payload, o.TenantId)
 				}
 			}
 			chain := chainTask{FunctionName: o.FunctionName, Payload: u.Payload, TenantID: o.TenantId}
@@ -467,4 +472,26 @@ func (e *Engine) readyRetry(s *execState, op *opRecord) {
 	op.StepDetails.NextAttemptTimestamp = nil
 	s.touch(op)
 	s.deleteTimer(timerRetry + op.Id)
+}
+
+// childExecutionID derives a chained target's execution id from its caller
+// and operation, in UUID form.
+func childExecutionID(execID, opID string) string {
+	sum := sha256.Sum256([]byte(execID + "/" + opID))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// startChild starts a durable chained-invoke target. A failure is left to
+// the chain timer, which retries the start.
+func (e *Engine) startChild(s *execState, op *opRecord, fn resolvedTarget, payload, tenant *string) {
+	in := StartInput{Name: op.ChildExecution, Payload: []byte("null"), TenantID: deref(tenant), TraceID: s.data.TraceID}
+	if payload != nil {
+		in.Payload = []byte(*payload)
+	}
+	if _, err := e.startExecution(e.ctx, fn.cfg, fn.version, in, &parentRef{ExecutionID: s.row.ID, OperationID: op.Id}, op.ChildExecution); err != nil {
+		e.log.Warn("start chained invoke target", "caller", s.row.ARN, "operation", op.Id, "err", err)
+	}
 }
