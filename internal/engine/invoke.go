@@ -105,6 +105,7 @@ type invocationPlan struct {
 	payload   []byte
 	tenant    string
 	trace     string
+	endpoint  string
 	start     time.Time
 }
 
@@ -164,7 +165,7 @@ func (e *Engine) fireInvoke(ctx context.Context, execID string) error {
 		}
 		plan = &invocationPlan{
 			execID: s.row.ID, requestID: s.data.InvocationID, arn: s.row.ARN, fn: fn, payload: payload,
-			tenant: s.data.TenantID, trace: s.data.TraceID, start: now,
+			tenant: s.data.TenantID, trace: s.data.TraceID, endpoint: s.data.InvokeEndpoint, start: now,
 		}
 		return nil
 	})
@@ -207,7 +208,7 @@ func resultOf(op *Operation) *string {
 }
 
 func (e *Engine) runInvocation(p *invocationPlan) {
-	resp, err := e.callFunction(e.ctx, p.fn, p.requestID, p.payload, p.tenant, p.trace, p.arn)
+	resp, err := e.callFunction(e.ctx, p.fn, p.requestID, p.payload, p.tenant, p.trace, p.arn, p.endpoint)
 	if e.ctx.Err() != nil {
 		// Shutting down: leave the lease; the next start re-invokes.
 		return

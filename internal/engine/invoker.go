@@ -15,6 +15,8 @@ type Invocation struct {
 	TenantID            string
 	TraceID             string
 	DurableExecutionArn string
+	// Endpoint overrides where the function runs (StartInput.InvokeEndpoint).
+	Endpoint string
 }
 
 // InvocationResponse is what the function returned.

@@ -18,6 +18,11 @@ type StartInput struct {
 	Payload  []byte
 	TenantID string
 	TraceID  string
+	// InvokeEndpoint, when set, is a Lambda-compatible endpoint that every
+	// invocation of this execution goes to (POST {endpoint}/2015-03-31/
+	// functions/{function}/invocations) instead of the function's runtime:
+	// how AWS's local emulator, and so SAM CLI, runs functions in containers.
+	InvokeEndpoint string
 }
 
 // StartOutput identifies the started (or existing) execution.

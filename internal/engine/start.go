@@ -90,7 +90,7 @@ func (e *Engine) startExecution(ctx context.Context, fn FunctionConfiguration, v
 			Status: StatusRunning, StartTime: now,
 		},
 		data: execData{
-			FunctionArn: qualifiedFn, Input: &input, InputHash: hash, TenantID: in.TenantID, TraceID: in.TraceID,
+			FunctionArn: qualifiedFn, Input: &input, InputHash: hash, TenantID: in.TenantID, TraceID: in.TraceID, InvokeEndpoint: in.InvokeEndpoint,
 			DurableConfig: fn.DurableConfig, ExecutionTimeout: timeout, RetentionDays: retention, Parent: parent,
 		},
 		ops: map[string]*opRecord{},
@@ -161,11 +161,11 @@ func (e *Engine) InvokePlain(ctx context.Context, in StartInput) (InvocationResp
 	if err != nil {
 		return InvocationResponse{}, fn, err
 	}
-	resp, err := e.callFunction(ctx, fn, newID(), in.Payload, in.TenantID, in.TraceID, "")
+	resp, err := e.callFunction(ctx, fn, newID(), in.Payload, in.TenantID, in.TraceID, "", in.InvokeEndpoint)
 	return resp, fn, err
 }
 
-func (e *Engine) callFunction(ctx context.Context, fn FunctionConfiguration, requestID string, payload []byte, tenant, trace, arn string) (InvocationResponse, error) {
+func (e *Engine) callFunction(ctx context.Context, fn FunctionConfiguration, requestID string, payload []byte, tenant, trace, arn, endpoint string) (InvocationResponse, error) {
 	timeout := time.Duration(fn.Timeout) * time.Second
 	if timeout <= 0 {
 		timeout = 3 * time.Second
@@ -175,7 +175,7 @@ func (e *Engine) callFunction(ctx context.Context, fn FunctionConfiguration, req
 	defer cancel()
 	resp, err := e.invoker.Invoke(ictx, Invocation{
 		Function: fn, RequestID: requestID, Payload: payload, Deadline: deadline,
-		TenantID: tenant, TraceID: trace, DurableExecutionArn: arn,
+		TenantID: tenant, TraceID: trace, DurableExecutionArn: arn, Endpoint: endpoint,
 	})
 	if err != nil && ictx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		var ie *InvocationError

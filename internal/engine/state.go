@@ -19,6 +19,7 @@ type execData struct {
 	Result           *string        `json:"re,omitempty"`
 	Error            *ErrorObject   `json:"er,omitempty"`
 	TenantID         string         `json:"te,omitempty"`
+	InvokeEndpoint   string         `json:"ep,omitempty"`
 	TraceID          string         `json:"tr,omitempty"`
 	DurableConfig    *DurableConfig `json:"dc,omitempty"`
 	ExecutionTimeout int32          `json:"et"`

@@ -311,7 +311,7 @@ func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID stri
 			return err
 		}
 	default:
-		resp, err := e.callFunction(ctx, target.cfg, newID(), payload, deref(task.TenantID), parent.data.TraceID, "")
+		resp, err := e.callFunction(ctx, target.cfg, newID(), payload, deref(task.TenantID), parent.data.TraceID, "", "")
 		out := &childOutcome{Status: StatusSucceeded}
 		if err != nil || resp.FunctionError != "" {
 			_, ie := classify(resp, err)

@@ -7,7 +7,7 @@
 // os.tmpdir() keyed by the execution ARN (process memory is lost in the crash).
 import { withDurableExecution } from "@aws/durable-execution-sdk-js";
 import { createHash } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,7 +18,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const handler = withDurableExecution(async (event, context) => {
   const marker = markerFor(context.executionContext.durableExecutionArn);
-  return await context.runInChildContext("interrupted_child", async (child) => {
+  const result = await context.runInChildContext("interrupted_child", async (child) => {
     return await child.step("crashing_step", async () => {
       if (!existsSync(marker)) {
         // Let the fire-and-forget ContextStarted/StepStarted checkpoint go out
@@ -30,4 +30,7 @@ export const handler = withDurableExecution(async (event, context) => {
       return event;
     });
   });
+  // The step's success is checkpointed by now; the marker is no longer needed.
+  rmSync(marker, { force: true });
+  return result;
 });
