@@ -99,6 +99,9 @@ func NpmInstall(ctx context.Context, dir string, log *slog.Logger) error {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil {
 		return nil
 	}
+	if log == nil {
+		log = slog.Default()
+	}
 	npmMu.Lock()
 	defer npmMu.Unlock()
 	args := []string{"install", "--no-audit", "--no-fund"}

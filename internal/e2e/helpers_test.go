@@ -40,7 +40,7 @@ type env struct {
 
 // testTimeout bounds every wait in a test; the whole package should run in
 // well under a minute.
-const testTimeout = 20 * time.Second
+const testTimeout = 30 * time.Second
 
 // latest is the qualifier durable invocations use.
 const latest = "$LATEST"
@@ -87,8 +87,13 @@ func ctx(t *testing.T) context.Context {
 // fnOpts configures createFunction.
 type fnOpts struct {
 	durable *types.DurableConfig // nil: a plain function
-	timeout int32                // function timeout in seconds; 0 = Lambda's default (3)
+	timeout int32                // function timeout in seconds; 0 = defaultFunctionTimeout
 }
+
+// defaultFunctionTimeout replaces Lambda's 3 s default for test functions,
+// so that a slow machine (or -race) does not turn CPU starvation into
+// Sandbox.Timedout re-invocations that would change the histories.
+const defaultFunctionTimeout = 30
 
 // createFunction registers a function with the API and its in-process
 // handler with the runtime.
@@ -102,6 +107,7 @@ func (e *env) createFunction(name string, o fnOpts, h runtime.HandlerFunc) *lamb
 		Handler:       aws.String("bootstrap"),
 		DurableConfig: o.durable,
 	}
+	in.Timeout = aws.Int32(defaultFunctionTimeout)
 	if o.timeout > 0 {
 		in.Timeout = aws.Int32(o.timeout)
 	}

@@ -115,7 +115,7 @@ func TestStopWithoutCause(t *testing.T) {
 func TestExecutionTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	calls := e.durableFunction("slow", &types.DurableConfig{ExecutionTimeout: aws.Int32(1)}, func(c *durable.Context, _ json.RawMessage) (any, error) {
+	calls := e.durableFunction("slow", &types.DurableConfig{ExecutionTimeout: aws.Int32(2)}, func(c *durable.Context, _ json.RawMessage) (any, error) {
 		if err := c.Wait("long", 30); err != nil {
 			return nil, err
 		}
@@ -123,8 +123,8 @@ func TestExecutionTimeout(t *testing.T) {
 	})
 	arn := e.start("slow", latest, "", `{}`)
 	d := e.awaitStatus(arn, types.ExecutionStatusTimedOut)
-	if d.EndTimestamp == nil || d.EndTimestamp.Sub(*d.StartTimestamp) < time.Second || d.EndTimestamp.Sub(*d.StartTimestamp) > 5*time.Second {
-		t.Errorf("timed out after %v, want about 1 s", d.EndTimestamp.Sub(*d.StartTimestamp))
+	if d.EndTimestamp == nil || d.EndTimestamp.Sub(*d.StartTimestamp) < 2*time.Second || d.EndTimestamp.Sub(*d.StartTimestamp) > 10*time.Second {
+		t.Errorf("timed out after %v, want about 2 s", d.EndTimestamp.Sub(*d.StartTimestamp))
 	}
 	if d.Error == nil || d.Result != nil {
 		t.Errorf("error %v result %v, want an error and no result", d.Error, d.Result)
@@ -139,8 +139,8 @@ func TestExecutionTimeout(t *testing.T) {
 	if d := events[len(events)-1].ExecutionTimedOutDetails; d == nil || d.Error == nil {
 		t.Errorf("ExecutionTimedOut details = %+v, want an Error", d)
 	}
-	if aws.ToInt32(events[0].ExecutionStartedDetails.ExecutionTimeout) != 1 {
-		t.Errorf("ExecutionStarted ExecutionTimeout = %d, want 1", aws.ToInt32(events[0].ExecutionStartedDetails.ExecutionTimeout))
+	if aws.ToInt32(events[0].ExecutionStartedDetails.ExecutionTimeout) != 2 {
+		t.Errorf("ExecutionStarted ExecutionTimeout = %d, want 2", aws.ToInt32(events[0].ExecutionStartedDetails.ExecutionTimeout))
 	}
 	if calls.Load() != 1 {
 		t.Errorf("handler invoked %d times, want 1", calls.Load())

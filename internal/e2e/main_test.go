@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 // given: the tests spend their time waiting on timers (1-5 s waits,
 // retries, callback timeouts) rather than on CPU, so GOMAXPROCS (the
 // default) would serialise them needlessly on small machines.
-const minParallel = 16
+const minParallel = 8
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) {
 		}
 	})
 	if !explicit && runtime.GOMAXPROCS(0) < minParallel {
-		_ = flag.Set("test.parallel", "16")
+		_ = flag.Set("test.parallel", strconv.Itoa(minParallel))
 	}
 	os.Exit(m.Run())
 }

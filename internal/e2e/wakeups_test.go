@@ -170,7 +170,7 @@ func TestWakeWhileBlockedElsewhere(t *testing.T) {
 	e := newEnv(t)
 	calls := e.durableFunction("two-things", nil, func(c *durable.Context, _ json.RawMessage) (any, error) {
 		_, waitCb := c.Callback("cb", 1, 0)
-		if err := c.Wait("w", 2); err != nil {
+		if err := c.Wait("w", 3); err != nil {
 			return nil, err
 		}
 		_, err := waitCb()
@@ -348,4 +348,44 @@ func TestWaitElapsedDuringInvocation(t *testing.T) {
 		t.Errorf("history = %v, want %v", eventTypes(events), want)
 	}
 	wantCleanInvocations(t, events)
+}
+
+// Data race check (run with -race): a checkpoint response's operations must
+// not share memory with the engine's cached state, or a later service-side
+// change (here the retry timer making the step READY, in the timer
+// goroutine) writes what the API goroutine read while encoding the
+// response.
+func TestRetryTimerDoesNotRaceCheckpointResponse(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	invocations := e.controlledFunction("racy-retry", nil)
+	arn := e.start("racy-retry", latest, "", `{}`)
+	inv := next(t, invocations)
+	retry := upd("s", types.OperationTypeStep, types.OperationActionRetry)
+	retry.Error = &types.ErrorObject{ErrorMessage: aws.String("again")}
+	retry.StepOptions = &types.StepOptions{NextAttemptDelaySeconds: aws.Int32(1)}
+	cp, err := e.checkpoint(arn, inv.Token, "", upd("s", types.OperationTypeStep, types.OperationActionStart), retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := aws.ToString(cp.CheckpointToken)
+	// Wait, without touching the execution, until the retry timer has
+	// made the step READY.
+	deadline := time.Now().Add(testTimeout)
+	for {
+		st, err := e.client.GetDurableExecutionState(ctx(t), &lambda.GetDurableExecutionStateInput{DurableExecutionArn: aws.String(arn), CheckpointToken: aws.String(tok)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opStatus(st.Operations, "s") == types.OperationStatusReady {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("step never became READY")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	inv.finish(`{"Status":"PENDING"}`)
+	next(t, invocations).finish(`{"Status":"SUCCEEDED"}`)
+	e.awaitStatus(arn, types.ExecutionStatusSucceeded)
 }

@@ -420,6 +420,7 @@ func (e *Engine) applyUpdate(s *execState, now time.Time, u *OperationUpdate) {
 			op.Status = OpStarted
 			op.ChainedInvokeDetails = &ChainedInvokeDetails{}
 			op.ChildExecution = childExecutionID(s.row.ID, op.Id)
+			op.StartedBy = s.data.InvocationID
 			det := &ChainedInvokeStartedDetails{FunctionName: o.FunctionName, TenantId: o.TenantId, Input: &EventInput{Payload: u.Payload}}
 			// A durable target starts now, before the caller's event is
 			// written, so the ARN the event names always exists. Its id

@@ -298,6 +298,7 @@ func (e *Engine) completeInvocation(ctx context.Context, p *invocationPlan, resp
 			details.Error = &EventError{Payload: invErr}
 		}
 		s.emit(now, nil, Event{EventType: "InvocationCompleted", InvocationCompletedDetails: details})
+		e.releaseChained(s, p.requestID, now)
 		s.data.InvocationID = ""
 		s.data.LastCheckpoint = nil
 		s.row.LeaseOwner, s.row.LeaseUntil = "", time.Time{}

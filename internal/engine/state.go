@@ -78,6 +78,12 @@ type opRecord struct {
 	CallbackTimeout  int32  `json:"ct,omitempty"`
 	HeartbeatTimeout int32  `json:"ht,omitempty"`
 	ChildExecution   string `json:"ce,omitempty"`
+	// StartedBy is the invocation that checkpointed a CHAINED_INVOKE START.
+	// The target's outcome waits for that invocation to end, as it does on
+	// AWS, where the target starts asynchronously.
+	StartedBy string `json:"sb,omitempty"`
+	// PendingOutcome holds a plain target's answer while it waits for that.
+	PendingOutcome *childOutcome `json:"po,omitempty"`
 }
 
 // execState is an execution loaded for reading or mutation.

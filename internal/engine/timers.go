@@ -10,6 +10,31 @@ import (
 	"github.com/duro-run/duro/internal/store"
 )
 
+// parkedFor is how far a chained-invoke timer is pushed while the caller's
+// invocation that started it is in flight; ending that invocation re-arms
+// it at once (releaseChained), so this only bounds a lost re-arm.
+const parkedFor = 30 * time.Second
+
+// startedByLive reports whether the invocation that started this chained
+// invoke is still in flight.
+func (op *opRecord) startedByLive(s *execState) bool {
+	return op.StartedBy != "" && op.StartedBy == s.data.InvocationID
+}
+
+// releaseChained re-arms the parked chained-invoke timers of an invocation
+// that is ending: a plain target is called, a finished durable target's
+// outcome is applied. A re-armed timer whose target has not finished does
+// nothing.
+func (e *Engine) releaseChained(s *execState, invocationID string, now time.Time) {
+	for _, id := range s.order {
+		op := s.ops[id]
+		if op.Type != OpChainedInvoke || op.Status != OpStarted || op.StartedBy != invocationID {
+			continue
+		}
+		s.setTimer(timerChildDone+op.Id, now)
+	}
+}
+
 // chainTask is the data of a chained-invoke start timer.
 type chainTask struct {
 	FunctionName string  `json:"f"`
@@ -139,6 +164,7 @@ func (e *Engine) recoverLeases(ctx context.Context, owner string) error {
 				StartTimestamp: Timestamp(s.data.InvocationStart), EndTimestamp: Timestamp(now), RequestId: s.data.InvocationID,
 				Error: &EventError{Payload: NewError("Sandbox.Timedout", "The invocation was lost when its host stopped.")},
 			}})
+			e.releaseChained(s, s.data.InvocationID, now)
 			s.data.InvocationID = ""
 			s.data.LastCheckpoint = nil
 			s.row.LeaseOwner, s.row.LeaseUntil = "", time.Time{}
@@ -225,7 +251,17 @@ func (e *Engine) fire(ctx context.Context, t store.TimerRow) error {
 				changed = true
 			}
 		case timerChildDone:
-			changed = e.applyChildOutcome(ctx, s, op, now)
+			if op.startedByLive(s) {
+				s.setTimer(t.Key, now.Add(parkedFor))
+				return nil
+			}
+			if o := op.PendingOutcome; o != nil && op.Status == OpStarted {
+				op.PendingOutcome = nil
+				e.applyOutcome(s, op, now, o)
+				changed = true
+			} else {
+				changed = e.applyChildOutcome(ctx, s, op, now)
+			}
 		}
 		if changed {
 			e.wake(s, now)
@@ -327,12 +363,20 @@ func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID stri
 	}
 	_, err = e.update(ctx, t.ExecutionID, func(s *execState) error {
 		s.deleteTimer(t.Key)
-		if outcome != nil && !s.terminal() {
-			if op := s.ops[opID]; op != nil && op.Status == OpStarted {
-				e.applyOutcome(s, op, e.now(), outcome)
-				e.wake(s, e.now())
-			}
+		op := s.ops[opID]
+		if outcome == nil || s.terminal() || op == nil || op.Status != OpStarted {
+			return nil
 		}
+		now := e.now()
+		if op.startedByLive(s) {
+			// Held until the caller's invocation ends (opRecord.StartedBy).
+			op.PendingOutcome = outcome
+			s.dirty[op.Id] = true
+			s.setTimer(timerChildDone+op.Id, now.Add(parkedFor))
+			return nil
+		}
+		e.applyOutcome(s, op, now, outcome)
+		e.wake(s, now)
 		return nil
 	})
 	return err
@@ -340,9 +384,9 @@ func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID stri
 
 // childOutcome is how a chained invoke ended.
 type childOutcome struct {
-	Status string
-	Result *string
-	Error  *ErrorObject
+	Status string       `json:"s"`
+	Result *string      `json:"r,omitempty"`
+	Error  *ErrorObject `json:"e,omitempty"`
 }
 
 // applyChildOutcome copies a finished child execution's outcome onto the

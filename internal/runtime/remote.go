@@ -6,11 +6,38 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/duro-run/duro/internal/engine"
 )
 
-// invokeRemote posts the payload the way Lambda's Invoke API carries it.
+// EndpointInvokeURL is the Lambda Invoke URL of a function behind a
+// Lambda-compatible endpoint: {endpoint}/2015-03-31/functions/{name}/invocations.
+// The endpoint must be an absolute http or https URL; a path prefix and a
+// trailing slash are kept and trimmed respectively.
+func EndpointInvokeURL(endpoint, functionName string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "", fmt.Errorf("invalid invoke endpoint %q: %w", endpoint, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("invalid invoke endpoint %q: want an absolute http:// or https:// URL", endpoint)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("invalid invoke endpoint %q: a query or fragment is not allowed", endpoint)
+	}
+	if functionName == "" {
+		return "", fmt.Errorf("invoke endpoint %s: empty function name", endpoint)
+	}
+	return strings.TrimRight(u.String(), "/") + "/2015-03-31/functions/" + url.PathEscape(functionName) + "/invocations", nil
+}
+
+// invokeRemote posts the payload the way Lambda's Invoke API carries it,
+// once: the client has no overall timeout (the invocation's context carries
+// the function's deadline, which is the read timeout) and a POST is never
+// retried by net/http, so a slow function is never invoked twice by the
+// transport; re-invocation is the engine's decision.
 func (r *Router) invokeRemote(ctx context.Context, url string, inv engine.Invocation) (engine.InvocationResponse, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(inv.Payload))
 	if err != nil {

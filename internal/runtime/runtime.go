@@ -1,8 +1,13 @@
 // Package runtime runs functions for the engine. Its Router implements
 // engine.Invoker and sends each invocation to one of:
 //
+//   - the invocation's own endpoint (engine.Invocation.Endpoint, from
+//     StartInput.InvokeEndpoint), which takes priority over everything
+//     else: Duro posts to {endpoint}/2015-03-31/functions/{name}/invocations,
+//     the way AWS's local emulator (and so SAM CLI) reaches a function
+//     container's Runtime Interface Emulator;
 //   - an in-process Go handler registered with Router.Handle (tests,
-//     embedded use), which takes priority over everything else;
+//     embedded use);
 //   - a remote Lambda-compatible Invoke URL, when the function's environment
 //     sets DURO_INVOKE_URL (a container running the Lambda Runtime Interface
 //     Emulator, or any server that speaks Lambda's Invoke API);
@@ -136,6 +141,13 @@ var ErrNoRuntime = errors.New("no runtime for function")
 
 // Invoke implements engine.Invoker.
 func (r *Router) Invoke(ctx context.Context, inv engine.Invocation) (engine.InvocationResponse, error) {
+	if inv.Endpoint != "" {
+		url, err := EndpointInvokeURL(inv.Endpoint, inv.Function.FunctionName)
+		if err != nil {
+			return engine.InvocationResponse{}, &engine.InvocationError{Type: "Runtime.InvalidEntrypoint", Message: err.Error()}
+		}
+		return r.invokeRemote(ctx, url, inv)
+	}
 	r.mu.RLock()
 	h := r.handlers[inv.Function.FunctionName]
 	r.mu.RUnlock()
