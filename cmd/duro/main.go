@@ -9,7 +9,10 @@ import (
 )
 
 func main() {
-	if err := newRootCommand().Execute(); err != nil {
+	root := newRootCommand()
+	// Invoked as dex-local-runner (a symlink or copy): run that command.
+	root.SetArgs(commandArgs(os.Args))
+	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "duro:", err)
 		os.Exit(1)
 	}
@@ -25,6 +28,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newServeCommand())
 	root.AddCommand(newDevCommand())
 	root.AddCommand(newConformanceCommand())
+	root.AddCommand(newDexRunnerCommand())
 	return root
 }
 

@@ -43,14 +43,22 @@ type Options struct {
 	// Logs serves Duro's function log route (GET /duro/v1/logs); nil
 	// answers it with a ServiceException.
 	Logs LogReader
+	// LambdaEndpoint is the initial default invoke endpoint of the routes of
+	// AWS's local emulator (POST /start-durable-execution uses it for
+	// starts without LambdaEndpoint; PUT /lambda-endpoint replaces it).
+	// Empty means none: such starts then run the function on its own
+	// runtime. See emulator.go.
+	LambdaEndpoint string
 }
 
-// server holds what the HTTP handlers share. It is immutable after New.
+// server holds what the HTTP handlers share. It is immutable after New
+// (emu guards its own mutable state).
 type server struct {
 	svc         engine.Service
 	log         *slog.Logger
 	syncTimeout time.Duration
 	logs        LogReader
+	emu         *emulator
 }
 
 // handlerFunc is an operation handler. A returned error is encoded as an AWS
@@ -66,7 +74,8 @@ type route struct {
 
 // New returns the HTTP handler of the Lambda API backed by svc.
 func New(svc engine.Service, opts Options) http.Handler {
-	s := &server{svc: svc, log: opts.Logger, syncTimeout: opts.SyncInvokeTimeout, logs: opts.Logs}
+	s := &server{svc: svc, log: opts.Logger, syncTimeout: opts.SyncInvokeTimeout, logs: opts.Logs,
+		emu: &emulator{endpoint: opts.LambdaEndpoint}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -120,6 +129,12 @@ func (s *server) routes() []route {
 		// Duro's own operations (not part of the Lambda API).
 		{"GET /duro/v1/logs", "ListFunctionLogs", s.listFunctionLogs},
 
+		// The routes of AWS's local emulator that SAM CLI drives
+		// (landscape.md §1.2, §1.3; emulator.go).
+		{"POST /start-durable-execution", "StartDurableExecution", s.startDurableExecution},
+		{"PUT /lambda-endpoint", "UpdateLambdaEndpoint", s.updateLambdaEndpoint},
+		{"GET /2025-12-01/durable-executions", "ListDurableExecutions", s.listDurableExecutions},
+
 		{"GET /health", "Health", s.health},
 	}
 }
@@ -136,9 +151,10 @@ func (s *server) adapt(op string, h handlerFunc) http.Handler {
 	})
 }
 
-// health answers the liveness probe.
+// health answers the liveness probe with the body of AWS's local emulator,
+// whose readiness SAM CLI polls (any 200 will do for SAM).
 func (s *server) health(w http.ResponseWriter, _ *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "healthy"})
 }
 
 // unknownOperation answers every request that names no operation the way an

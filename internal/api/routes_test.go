@@ -66,6 +66,9 @@ func TestRouteTable(t *testing.T) {
 		{"PUT", "/2015-03-31/functions/my-func/code", hit{"UpdateFunctionCode", "my-func"}},
 		{"GET", "/duro/v1/logs?functionName=f", hit{"ListFunctionLogs", ""}},
 		{"GET", "/health", hit{"Health", ""}},
+		{"POST", "/start-durable-execution", hit{"StartDurableExecution", ""}},
+		{"PUT", "/lambda-endpoint", hit{"UpdateLambdaEndpoint", ""}},
+		{"GET", "/2025-12-01/durable-executions?FunctionName=f", hit{"ListDurableExecutions", ""}},
 
 		{"GET", "/", hit{"UnknownOperation", ""}},
 		{"GET", "/2025-12-01/durable-executions/" + escapedArn + "/nope", hit{"UnknownOperation", ""}},
@@ -127,7 +130,7 @@ func checkAWSError(t *testing.T, rr *httptest.ResponseRecorder, status int, shap
 
 func TestHealth(t *testing.T) {
 	rr := serve(t, "GET", "/health", nil, nil)
-	if rr.Code != 200 || rr.Body.String() != `{"status":"ok"}` || rr.Header().Get("Content-Type") != "application/json" {
+	if rr.Code != 200 || rr.Body.String() != `{"status":"healthy"}` || rr.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("got %d %q %q", rr.Code, rr.Body, rr.Header().Get("Content-Type"))
 	}
 	if !regexp.MustCompile(uuidPatternStr).MatchString(rr.Header().Get("X-Amzn-RequestId")) {

@@ -31,6 +31,12 @@ type Config struct {
 	Region    string
 	AccountID string
 	Logger    *slog.Logger
+	// StorePath is the SQLite database file; empty means DataDir/duro.db.
+	// The data directory still holds the rest (signing key, node id, code).
+	StorePath string
+	// LambdaEndpoint is the initial default invoke endpoint of the routes
+	// of AWS's local emulator (api.Options.LambdaEndpoint); empty for none.
+	LambdaEndpoint string
 	// Engine overrides engine settings (tests shorten backoffs); Region,
 	// AccountID, NodeID, SigningKey and Logger are filled in by the server,
 	// and Code too unless set.
@@ -68,7 +74,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "duro.db"))
+	dbPath := cfg.StorePath
+	if dbPath == "" {
+		dbPath = filepath.Join(cfg.DataDir, "duro.db")
+	}
+	st, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -103,7 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		Engine: eng, Runtime: rt, store: st, ln: ln, log: cfg.Logger, done: make(chan error, 1),
-		http: &http.Server{Handler: api.New(eng, api.Options{Logger: cfg.Logger, Logs: st}), ReadHeaderTimeout: 10 * time.Second},
+		http: &http.Server{Handler: api.New(eng, api.Options{Logger: cfg.Logger, Logs: st, LambdaEndpoint: cfg.LambdaEndpoint}), ReadHeaderTimeout: 10 * time.Second},
 	}
 	if err := eng.Start(ctx); err != nil {
 		ln.Close()
@@ -118,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.done <- err
 	}()
-	cfg.Logger.Info("duro serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
+	cfg.Logger.Info("duro serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "store", dbPath)
 	return s, nil
 }
 

@@ -16,14 +16,30 @@ const markerFor = (arn) =>
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// waitUntilCheckpointed polls the execution's history through the Lambda API
+// until the fire-and-forget StepStarted checkpoint has landed, so that the
+// crash always comes after it (a fixed sleep is not enough on a busy machine).
+async function waitUntilCheckpointed(arn) {
+  const url = `${process.env.AWS_ENDPOINT_URL_LAMBDA}/2025-12-01/durable-executions/${encodeURIComponent(arn)}/history`;
+  for (let i = 0; i < 600; i++) {
+    const res = await fetch(url);
+    if (res.ok) {
+      const { Events = [] } = await res.json();
+      if (Events.some((e) => e.EventType === "StepStarted")) return;
+    }
+    await sleep(50);
+  }
+  throw new Error("StepStarted was never checkpointed");
+}
+
 export const handler = withDurableExecution(async (event, context) => {
   const marker = markerFor(context.executionContext.durableExecutionArn);
   const result = await context.runInChildContext("interrupted_child", async (child) => {
     return await child.step("crashing_step", async () => {
       if (!existsSync(marker)) {
-        // Let the fire-and-forget ContextStarted/StepStarted checkpoint go out
+        // Let the fire-and-forget ContextStarted/StepStarted checkpoint land
         // before the crash.
-        await sleep(1500);
+        await waitUntilCheckpointed(context.executionContext.durableExecutionArn);
         writeFileSync(marker, "crashed\n");
         process.exit(1);
       }
