@@ -180,12 +180,12 @@ func (e *Engine) fireInvoke(ctx context.Context, execID string) error {
 	return nil
 }
 
+// opSize estimates an operation's encoded size: its payloads plus a
+// constant for the rest.
 func opSize(op *Operation) int {
 	n := 256
-	for _, p := range []*string{resultOf(op)} {
-		if p != nil {
-			n += len(*p)
-		}
+	if p := resultOf(op); p != nil {
+		n += len(*p)
 	}
 	if op.ExecutionDetails != nil && op.ExecutionDetails.InputPayload != nil {
 		n += len(*op.ExecutionDetails.InputPayload)
