@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/duro-run/duro/internal/server"
+	"github.com/duro-run/duro/internal/tracing"
 )
 
 func newServeCommand() *cobra.Command {
@@ -48,6 +49,7 @@ func newServeCommand() *cobra.Command {
 	f := cmd.Flags()
 	addServerFlags(f, &cfg, &logLevel)
 	f.StringVar(&cfg.DataDir, "data-dir", envOr("DURO_DATA_DIR", "./.duro"), "directory of the embedded store (env DURO_DATA_DIR)")
+	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", os.Getenv(tracing.EndpointVariable), "export OpenTelemetry traces over OTLP/HTTP to this base URL, e.g. http://localhost:4318 (env "+tracing.EndpointVariable+"; empty: off)")
 	return cmd
 }
 

@@ -128,6 +128,8 @@ func (s *server) routes() []route {
 
 		// Duro's own operations (not part of the Lambda API).
 		{"GET /duro/v1/logs", "ListFunctionLogs", s.listFunctionLogs},
+		{"GET /duro/v1/executions", "ListAllExecutions", s.listAllExecutions},
+		{"GET /duro/v1/executions/{DurableExecutionArn}/operations", "ListExecutionOperations", s.listExecutionOperations},
 
 		// The routes of AWS's local emulator that SAM CLI drives
 		// (landscape.md §1.2, §1.3; emulator.go).

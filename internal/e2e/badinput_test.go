@@ -205,11 +205,12 @@ func TestUnknownRoutes(t *testing.T) {
 		{http.MethodDelete, "/2025-12-01/durable-executions/arn%3Ax"},
 		{http.MethodGet, "/2025-12-01/durable-executions/arn%3Ax/checkpoint"},
 		{http.MethodGet, "/2025-12-01//durable-executions"},
+		{http.MethodPost, "/2015-03-31/functions/./x/invocations"},
 	} {
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
 			r := e.rawCall(rt.method, rt.path, nil, nil)
 			if r.status != http.StatusNotFound && r.status != http.StatusMethodNotAllowed {
-				t.Fatalf("status %d, want 404 (or 405): %s", r.status, r.body)
+				t.Fatalf("status %d (Location %q), want an AWS-style 404 (or 405): %s", r.status, r.header.Get("Location"), r.body)
 			}
 			if r.header.Get("x-amzn-ErrorType") == "" || r.header.Get("x-amzn-RequestId") == "" {
 				t.Errorf("headers %v lack x-amzn-ErrorType or x-amzn-RequestId", r.header)

@@ -146,9 +146,23 @@ func (e *env) invoke(name, executionName string, payload string) *lambda.InvokeO
 		DurableExecutionName: optString(executionName), Payload: []byte(payload),
 	})
 	if err != nil {
-		e.t.Fatalf("Invoke(%s): %v", name, err)
+		e.t.Fatalf("Invoke(%s): %v\n%s", name, err, e.dumpFunction(name))
 	}
 	return out
+}
+
+// dumpFunction renders the executions of a function (and their histories)
+// for failure messages.
+func (e *env) dumpFunction(name string) string {
+	list, err := e.client.ListDurableExecutionsByFunction(context.Background(), &lambda.ListDurableExecutionsByFunctionInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return "(executions unavailable: " + err.Error() + ")"
+	}
+	var b strings.Builder
+	for _, x := range list.DurableExecutions {
+		fmt.Fprintf(&b, "execution %s %s\n%s", aws.ToString(x.DurableExecutionArn), x.Status, e.dump(aws.ToString(x.DurableExecutionArn)))
+	}
+	return b.String()
 }
 
 // start invokes asynchronously (InvocationType Event) and returns the ARN.
@@ -376,7 +390,7 @@ func (e *env) rawCall(method, path string, body []byte, header map[string]string
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -387,6 +401,10 @@ func (e *env) rawCall(method, path string, body []byte, header map[string]string
 	}
 	return rawResponse{status: resp.StatusCode, header: resp.Header, body: b}
 }
+
+// noRedirects is the raw client: it reports redirects instead of following
+// them (AWS never redirects; a redirect is a finding).
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // seg escapes a URI label the way the AWS SDKs do ("/" becomes %2F).
 func seg(s string) string { return url.PathEscape(s) }

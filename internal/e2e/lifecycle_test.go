@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -390,5 +391,49 @@ func TestFunctionDeletedUnderExecution(t *testing.T) {
 	want := []string{"ExecutionStarted", "WaitStarted", "InvocationCompleted", "WaitSucceeded", "ExecutionFailed"}
 	if !sameStrings(eventTypes(events), want) {
 		t.Errorf("history = %v, want %v", eventTypes(events), want)
+	}
+}
+
+// Many chained invokes at once: every caller must resume once its target
+// finishes, however the target's end interleaves with the end of the
+// invocation that started it (a lost wake-up here leaves callers RUNNING
+// forever).
+func TestChainedInvokeManyConcurrent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.durableFunction("quick-target", nil, func(c *durable.Context, in json.RawMessage) (any, error) {
+		return c.Step("echo", func() (any, error) { return json.RawMessage(in), nil })
+	})
+	e.durableFunction("many-callers", nil, func(c *durable.Context, in json.RawMessage) (any, error) {
+		return c.Invoke("call", "quick-target:$LATEST", json.RawMessage(in))
+	})
+	const n = 40
+	arns := make([]string, n)
+	for i := range n {
+		arns[i] = e.start("many-callers", latest, "", fmt.Sprintf(`{"i":%d}`, i))
+	}
+	deadline := time.Now().Add(testTimeout)
+	for i, arn := range arns {
+		for {
+			d := e.describe(arn)
+			if d.Status == types.ExecutionStatusSucceeded {
+				if want := fmt.Sprintf(`{"i":%d}`, i); aws.ToString(d.Result) != want {
+					t.Errorf("caller %d result %q, want %s", i, aws.ToString(d.Result), want)
+				}
+				break
+			}
+			if d.Status != types.ExecutionStatusRunning {
+				t.Fatalf("caller %d ended %s: %s", i, d.Status, errString(d.Error))
+			}
+			if time.Now().After(deadline) {
+				started := eventsOf(e.history(arn), types.EventTypeChainedInvokeStarted)
+				child := ""
+				if len(started) == 1 {
+					child = aws.ToString(started[0].ChainedInvokeStartedDetails.DurableExecutionArn)
+				}
+				t.Fatalf("caller %d still RUNNING after %v:\n%s\nits target %s is %s:\n%s", i, testTimeout, e.dump(arn), child, e.describe(child).Status, e.dump(child))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }

@@ -26,8 +26,10 @@ func (e *Engine) Checkpoint(ctx context.Context, in CheckpointInput) (Checkpoint
 		return CheckpointOutput{}, staleToken("token is not valid for this execution")
 	}
 	var out CheckpointOutput
+	start, requestID := e.now(), ""
 	_, err = e.update(ctx, ref.ID, func(s *execState) error {
 		out = CheckpointOutput{}
+		requestID = s.data.InvocationID
 		if lc := s.data.LastCheckpoint; lc != nil && in.ClientToken != "" && lc.Token == in.CheckpointToken && lc.ClientToken == in.ClientToken {
 			if err := json.Unmarshal(lc.Response, &out); err != nil {
 				return internalError("decode stored checkpoint response", err)
@@ -59,6 +61,7 @@ func (e *Engine) Checkpoint(ctx context.Context, in CheckpointInput) (Checkpoint
 		s.data.LastCheckpoint = &dedupEntry{Token: in.CheckpointToken, ClientToken: in.ClientToken, Response: resp}
 		return nil
 	})
+	e.observeCheckpoint(ref, &in, requestID, start, err)
 	if errors.Is(err, store.ErrNotFound) {
 		return CheckpointOutput{}, staleToken("execution not found")
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	// TimerPollInterval bounds how long the timer loop sleeps without a
 	// local signal, so that timers written by other nodes fire. Default 1s.
 	TimerPollInterval time.Duration
+	// Observer is told about executions, invocations, checkpoints and
+	// timers (metrics, traces). Default: NopObserver.
+	Observer Observer
 }
 
 // Engine implements the durable execution service.
@@ -103,6 +106,9 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 	}
 	if cfg.TimerPollInterval <= 0 {
 		cfg.TimerPollInterval = time.Second
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{

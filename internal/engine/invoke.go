@@ -213,6 +213,7 @@ func (e *Engine) runInvocation(p *invocationPlan) {
 		// Shutting down: leave the lease; the next start re-invokes.
 		return
 	}
+	e.observeInvocation(p, resp, err)
 	if err := e.completeInvocation(e.ctx, p, resp, err); err != nil {
 		e.log.Error("complete invocation", "arn", p.arn, "err", err)
 	}
@@ -387,6 +388,7 @@ func (e *Engine) finish(s *execState, now time.Time, status string, result *stri
 	if p := s.data.Parent; p != nil {
 		s.setTimers = append(s.setTimers, store.TimerRow{ExecutionID: p.ExecutionID, Key: timerChildDone + p.OperationID, Due: now})
 	}
+	e.observeFinished(s)
 	id := s.row.ID
 	s.extra = append(s.extra, func() { e.notifyTerminal(id) })
 }

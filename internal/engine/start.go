@@ -130,6 +130,7 @@ func (e *Engine) startExecution(ctx context.Context, fn FunctionConfiguration, v
 		return StartOutput{}, internalError("start execution", err)
 	}
 	e.notifyTimers()
+	e.observeStarted(s)
 	e.log.Debug("execution started", "arn", arn)
 	return out, nil
 }

@@ -190,6 +190,7 @@ func (e *Engine) recoverLeases(ctx context.Context, owner string) error {
 // fire handles one due timer. Every handler checks the current state, so a
 // late or repeated timer is harmless.
 func (e *Engine) fire(ctx context.Context, t store.TimerRow) error {
+	e.observeTimer(t)
 	key, opID, _ := strings.Cut(t.Key, ":")
 	switch key {
 	case timerInvoke:

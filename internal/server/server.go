@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/api"
+	"github.com/duro-run/duro/internal/console"
 	"github.com/duro-run/duro/internal/engine"
 	"github.com/duro-run/duro/internal/runtime"
 	"github.com/duro-run/duro/internal/store/sqlite"
@@ -45,6 +46,10 @@ type Config struct {
 	// timeout, interpreters, LogEcho); DataDir, EndpointURL, Region, Logs
 	// and Logger are filled in by the server.
 	Runtime runtime.Config
+	// OTLPEndpoint, when set, exports OpenTelemetry traces (a span per
+	// execution, invocation and checkpoint) over OTLP/HTTP to this base
+	// URL, e.g. http://localhost:4318 (see tracing.Config.Endpoint).
+	OTLPEndpoint string
 }
 
 // Server is a running Duro node.
@@ -53,6 +58,7 @@ type Server struct {
 	Runtime *runtime.Router
 	store   *sqlite.Store
 	http    *http.Server
+	obs     *observability // GET /metrics and trace export
 	ln      net.Listener
 	log     *slog.Logger
 	done    chan error
@@ -97,8 +103,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	obs, err := newObservability(ctx, cfg, st, rt)
+	if err != nil {
+		ln.Close()
+		_ = rt.Close(ctx)
+		st.Close()
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = obs.shutdown(context.Background())
+		}
+	}()
 	ecfg := cfg.Engine
 	ecfg.Region, ecfg.AccountID, ecfg.Logger = cfg.Region, cfg.AccountID, cfg.Logger
+	ecfg.Observer = obs.observer(cfg.Engine.Observer)
 	ecfg.NodeID = "node-" + hex.EncodeToString(node)
 	ecfg.SigningKey = key
 	if ecfg.Code == nil {
@@ -112,8 +132,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		Engine: eng, Runtime: rt, store: st, ln: ln, log: cfg.Logger, done: make(chan error, 1),
-		http: &http.Server{Handler: api.New(eng, api.Options{Logger: cfg.Logger, Logs: st, LambdaEndpoint: cfg.LambdaEndpoint}), ReadHeaderTimeout: 10 * time.Second},
+		Engine: eng, Runtime: rt, store: st, obs: obs, ln: ln, log: cfg.Logger, done: make(chan error, 1),
+		http: &http.Server{Handler: obs.handler(console.Wrap(api.New(eng, api.Options{Logger: cfg.Logger, Logs: st, LambdaEndpoint: cfg.LambdaEndpoint}))), ReadHeaderTimeout: 10 * time.Second},
 	}
 	if err := eng.Start(ctx); err != nil {
 		ln.Close()
@@ -129,6 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 	cfg.Logger.Info("duro serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "store", dbPath)
+	started = true
 	return s, nil
 }
 
@@ -142,11 +163,16 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Done() <-chan error { return s.done }
 
 // Shutdown stops accepting requests, lets in-flight ones finish until ctx
-// ends, stops the engine, stops the function processes (flushing their
-// logs) and closes the store.
+// ends, stops the engine, exports the spans not yet sent (with
+// OTLPEndpoint), stops the function processes (flushing their logs) and
+// closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.Engine.Close()
+	if oerr := s.obs.shutdown(ctx); oerr != nil {
+		// Lost spans are worth a warning, not a failed shutdown.
+		s.log.Warn("trace export at shutdown", "err", oerr)
+	}
 	if rerr := s.Runtime.Close(ctx); err == nil {
 		err = rerr
 	}

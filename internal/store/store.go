@@ -125,9 +125,10 @@ type Mutation struct {
 	Dedup *DedupRow
 }
 
-// ExecutionFilter selects executions for ListExecutions.
+// ExecutionFilter selects executions for ListExecutions and
+// ListAllExecutions.
 type ExecutionFilter struct {
-	FunctionName  string   // required
+	FunctionName  string   // required by ListExecutions; optional for ListAllExecutions
 	Version       string   // optional exact version
 	Name          string   // optional exact DurableExecutionName
 	Statuses      []string // optional; any of
@@ -205,9 +206,17 @@ type Store interface {
 	FindExecutionByName(ctx context.Context, functionName, name string) (ExecutionRow, error)
 	// ListExecutions lists executions matching a filter.
 	ListExecutions(ctx context.Context, f ExecutionFilter) ([]ExecutionRow, error)
+	// ListAllExecutions lists executions across functions: the same filter
+	// and order as ListExecutions, but FunctionName is optional (empty
+	// means every function). It pages by the (StartTime, ID) cursor only,
+	// so that a page costs the same however many executions are stored.
+	ListAllExecutions(ctx context.Context, f ExecutionFilter) ([]ExecutionRow, error)
 	// ListLeasedExecutions returns executions with an invocation in flight
 	// whose lease is owned by owner or has expired before now.
 	ListLeasedExecutions(ctx context.Context, owner string, now time.Time, limit int) ([]ExecutionRow, error)
+	// CountExecutions returns how many executions have a status (e.g.
+	// "RUNNING", for the active-executions gauge at start-up).
+	CountExecutions(ctx context.Context, status string) (int64, error)
 	// DeleteExecution removes an execution and all its rows. Rows of a
 	// missing execution (such as timers other executions set for it) are
 	// removed too; the result is then ErrNotFound.

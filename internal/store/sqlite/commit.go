@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/duro-run/duro/internal/store"
 )
@@ -103,7 +104,9 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 		return
 	}
 
+	start := time.Now()
 	failAll := func(err error) {
+		s.observeCommit(start, len(live), err)
 		for _, req := range live {
 			req.res <- err
 		}
@@ -133,6 +136,7 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 		failAll(fmt.Errorf("sqlite store: commit: %w", err))
 		return
 	}
+	s.observeCommit(start, len(live), nil)
 
 	s.transactions.Add(1)
 	var ok int64

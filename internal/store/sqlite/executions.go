@@ -71,10 +71,39 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 	if f.FunctionName == "" {
 		return nil, errors.New("sqlite store: list executions: function name is required")
 	}
+	q, args := executionListQuery(f)
+	out, err := s.queryExecutions(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list executions of function %q: %w", f.FunctionName, err)
+	}
+	return out, nil
+}
+
+// ListAllExecutions lists executions of every function (or of
+// f.FunctionName when set) with ListExecutions' filters and order; see
+// store.Store. Without a function, the order is served by the
+// executions_all_by_start index, or by executions_by_status when one status
+// is asked for, so a page reads about Limit rows.
+func (s *Store) ListAllExecutions(ctx context.Context, f store.ExecutionFilter) ([]store.ExecutionRow, error) {
+	q, args := executionListQuery(f)
+	out, err := s.queryExecutions(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: list all executions: %w", err)
+	}
+	return out, nil
+}
+
+// executionListQuery builds the SELECT of a listing: f's filters, the
+// keyset cursor (AfterTime, AfterID) and the (start_ns, id) order.
+func executionListQuery(f store.ExecutionFilter) (string, []any) {
 	var (
-		where = []string{`function_name = ?`}
-		args  = []any{f.FunctionName}
+		where []string
+		args  []any
 	)
+	if f.FunctionName != "" {
+		where = append(where, `function_name = ?`)
+		args = append(args, f.FunctionName)
+	}
 	if f.Version != "" {
 		where = append(where, `function_version = ?`)
 		args = append(args, f.Version)
@@ -103,22 +132,24 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 	}
 	if !f.AfterTime.IsZero() {
 		// Spelled out rather than as a row-value comparison, which not
-		// every SQL engine plans onto the index.
-		where = append(where, `(start_ns `+cmpOp+` ? OR (start_ns = ? AND id `+cmpOp+` ?))`)
+		// every SQL engine plans onto the index. The redundant inclusive
+		// bound is what the planner turns into an index range, so that a
+		// page deep in the listing starts at its cursor instead of
+		// scanning the rows before it.
+		where = append(where, `start_ns `+cmpOp+`= ?`, `(start_ns `+cmpOp+` ? OR (start_ns = ? AND id `+cmpOp+` ?))`)
 		at := toNanos(f.AfterTime)
-		args = append(args, at, at, f.AfterID)
+		args = append(args, at, at, at, f.AfterID)
 	}
-	q := `SELECT ` + executionColumns + ` FROM executions WHERE ` + strings.Join(where, ` AND `) +
-		` ORDER BY start_ns ` + order + `, id ` + order
+	q := `SELECT ` + executionColumns + ` FROM executions`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY start_ns ` + order + `, id ` + order
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	out, err := s.queryExecutions(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: list executions of function %q: %w", f.FunctionName, err)
-	}
-	return out, nil
+	return q, args
 }
 
 // ListLeasedExecutions returns executions with an invocation in flight

@@ -111,6 +111,20 @@ var schemaLogs = []string{
 		ON logs (time_ns)`,
 }
 
+// schemaConsole adds the indexes of the cross-function execution listing
+// (ListAllExecutions, the web console's list): newest first over every
+// function, by status and by execution name. Like schemaLogs it is
+// additive and goes in without a version bump; CREATE INDEX IF NOT EXISTS
+// builds them once on an existing database.
+var schemaConsole = []string{
+	`CREATE INDEX IF NOT EXISTS executions_all_by_start
+		ON executions (start_ns, id)`,
+	`CREATE INDEX IF NOT EXISTS executions_by_status
+		ON executions (status, start_ns, id)`,
+	`CREATE INDEX IF NOT EXISTS executions_by_name
+		ON executions (name, start_ns, id)`,
+}
+
 // migrate creates the schema if it is missing and refuses a database
 // written by a newer schema, all in one transaction so that a crash never
 // leaves a half-created schema behind.
@@ -125,7 +139,8 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		}
 	}()
 
-	for _, stmt := range append(schemaV1[:len(schemaV1):len(schemaV1)], schemaLogs...) {
+	stmts := append(schemaV1[:len(schemaV1):len(schemaV1)], schemaLogs...)
+	for _, stmt := range append(stmts, schemaConsole...) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: create schema: %w", err)
 		}

@@ -65,6 +65,7 @@ type Store struct {
 
 	commits      atomic.Int64
 	transactions atomic.Int64
+	observer     atomic.Pointer[observerBox] // see SetCommitObserver
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,0 +1,95 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
+)
+
+// recordingObserver keeps what a CommitObserver was told.
+type recordingObserver struct {
+	mu           sync.Mutex
+	transactions int
+	mutations    int
+	failed       int
+	total        time.Duration
+}
+
+// snapshot returns the mutations and transactions seen so far.
+func (r *recordingObserver) snapshot() (mutations, transactions, failed int, total time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mutations, r.transactions, r.failed, r.total
+}
+
+func (r *recordingObserver) Committed(d time.Duration, mutations int, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.transactions++
+	r.mutations += mutations
+	r.total += d
+	if err != nil {
+		r.failed++
+	}
+}
+
+// TestCommitObserver checks that every transaction is reported with its
+// batch size, that conflicting mutations count in their batch, and that
+// the counts agree with Stats.
+func TestCommitObserver(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	obs := &recordingObserver{}
+	s.SetCommitObserver(obs)
+	ctx := context.Background()
+
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := store.ExecutionRow{ID: fmt.Sprint("e", i), ARN: "arn", FunctionName: "fn", Name: fmt.Sprint("n", i), Status: "RUNNING", StartTime: time.Now()}
+			errs <- s.Commit(ctx, store.Mutation{Execution: e, Create: true})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+	}
+	// A conflict fails alone; its transaction still commits.
+	stale := store.ExecutionRow{ID: "e0", ARN: "arn", FunctionName: "fn", Name: "n0", Status: "RUNNING", Revision: 7}
+	if err := s.Commit(ctx, store.Mutation{Execution: stale}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale Commit = %v, want ErrConflict", err)
+	}
+
+	st := s.Stats()
+	mutations, transactions, failed, total := obs.snapshot()
+	if mutations != n+1 {
+		t.Errorf("observed %d mutations, want %d", mutations, n+1)
+	}
+	if int64(transactions) != st.Transactions || failed != 0 {
+		t.Errorf("observed %d transactions (%d failed), Stats says %d committed", transactions, failed, st.Transactions)
+	}
+	if total <= 0 {
+		t.Errorf("observed total commit time %v, want > 0", total)
+	}
+
+	// Removing the observer stops the reports.
+	s.SetCommitObserver(nil)
+	if err := s.Commit(ctx, store.Mutation{Execution: store.ExecutionRow{ID: "late", ARN: "arn", FunctionName: "fn", Name: "late", Status: "RUNNING"}, Create: true}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if mutations, _, _, _ := obs.snapshot(); mutations != n+1 {
+		t.Errorf("observed %d mutations after removal, want %d", mutations, n+1)
+	}
+}
