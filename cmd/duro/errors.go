@@ -136,6 +136,12 @@ func apiFailure(err error, endpoint, what, notFoundHint string) error {
 	return &cliError{code: exitError, msg: fmt.Sprintf("%s: %v", what, err), err: err}
 }
 
+// isNotFound reports whether err is a ResourceNotFoundException.
+func isNotFound(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
+}
+
 // unreachable reports whether err means the server could not be reached.
 func unreachable(err error) bool {
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {

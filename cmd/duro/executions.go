@@ -181,7 +181,7 @@ func runListExecutions(cmd *cobra.Command, o *clientOptions, l listOptions) erro
 		}
 		found, err := listFunctionExecutions(ctx, c, in, l.limit)
 		if err != nil {
-			if l.function == "" && exitCodeOf(o.fail(err, "", "")) == exitNotFound {
+			if l.function == "" && isNotFound(err) {
 				continue // deleted since ListFunctions
 			}
 			return o.fail(err, "list executions of "+fn, "list the functions with `duro functions list`")

@@ -27,7 +27,7 @@ type invokeOptions struct {
 	qualifier string
 	async     bool
 	follow    bool
-	// interval is the --follow polling period (tests shorten it).
+	// interval is the --follow polling period.
 	interval time.Duration
 }
 
@@ -264,12 +264,10 @@ func followExecution(ctx context.Context, c *lambda.Client, arn string, view *pr
 		p := buildProgress(arn, events)
 		view.update(p, events, time.Now())
 		if p.ended() {
-			view.finish()
 			break
 		}
 		select {
 		case <-ctx.Done():
-			view.finish()
 			return nil, ctx.Err()
 		case <-tick.C:
 		}

@@ -52,6 +52,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newExecutionsCommand())
 	root.AddCommand(newCallbackCommand())
 	root.AddCommand(newFunctionsCommand())
+	root.AddCommand(newBenchCommand())
 	return root
 }
 

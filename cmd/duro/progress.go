@@ -348,9 +348,6 @@ func (v *progressView) update(p *executionProgress, events []types.Event, now ti
 	io.WriteString(v.w, b.String())
 }
 
-// finish ends the view (the last frame stays on the screen).
-func (v *progressView) finish() {}
-
 // cut shortens a line to n runes (no limit when n <= 0).
 func cut(s string, n int) string {
 	if r := []rune(s); n > 0 && len(r) > n {

@@ -336,7 +336,9 @@ type lambdaEndpointRequest struct {
 
 // updateLambdaEndpoint is PUT /lambda-endpoint: it sets the default invoke
 // endpoint of POST /start-durable-execution (for starts without
-// LambdaEndpoint). Executions already started keep theirs.
+// LambdaEndpoint). Executions already started keep theirs (each execution
+// stores its endpoint). The default lives in this process only: after a
+// restart it is --lambda-endpoint (api.Options.LambdaEndpoint) again.
 func (s *server) updateLambdaEndpoint(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBodyFor(r, maxSmallBody, "UpdateLambdaEndpoint")
 	if err != nil {

@@ -77,7 +77,7 @@ func (s *execState) delta() []Operation {
 	out := []Operation{}
 	for _, id := range s.order {
 		if op := s.ops[id]; op.ChangeSeq > s.data.DeliveredSeq {
-			out = append(out, op.Operation)
+			out = append(out, op.Operation.clone())
 		}
 	}
 	return out

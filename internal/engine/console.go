@@ -128,7 +128,7 @@ func (e *Engine) ListExecutionOperations(ctx context.Context, arn string) ([]Ope
 		if err := json.Unmarshal(r.Data, &op); err != nil {
 			return nil, internalError("decode operation", err)
 		}
-		out = append(out, op.Operation)
+		out = append(out, op.Operation.clone())
 	}
 	return out, nil
 }

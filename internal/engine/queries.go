@@ -206,7 +206,7 @@ func (e *Engine) GetState(ctx context.Context, q StateQuery) (ExecutionState, er
 			out.NextMarker = strconv.FormatInt(op.Seq-1, 10)
 			break
 		}
-		out.Operations = append(out.Operations, op.Operation)
+		out.Operations = append(out.Operations, op.Operation.clone())
 	}
 	return out, nil
 }

@@ -99,6 +99,7 @@ type execState struct {
 	events    []Event
 	setTimers []store.TimerRow
 	delTimers []string
+	fired     []store.TimerRow
 	delAll    bool
 	extra     []func() // run after a successful commit
 	dedup     *store.DedupRow
@@ -143,9 +144,13 @@ func (s *execState) setTimer(key string, due time.Time) {
 
 func (s *execState) deleteTimer(key string) { s.delTimers = append(s.delTimers, key) }
 
+// timerFired removes a timer that fired, unless it has been set again since
+// (another execution may set it: a chained-invoke target finishing).
+func (s *execState) timerFired(t store.TimerRow) { s.fired = append(s.fired, t) }
+
 func (s *execState) reset() {
 	s.dirty = map[string]bool{}
-	s.events, s.setTimers, s.delTimers, s.delAll, s.extra, s.dedup = nil, nil, nil, false, nil, nil
+	s.events, s.setTimers, s.delTimers, s.fired, s.delAll, s.extra, s.dedup = nil, nil, nil, nil, false, nil, nil
 }
 
 func (s *execState) mutation(create bool) (store.Mutation, error) {
@@ -155,7 +160,7 @@ func (s *execState) mutation(create bool) (store.Mutation, error) {
 	}
 	row := s.row
 	row.Data = data
-	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, DeleteAllTimers: s.delAll, Dedup: s.dedup}
+	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, FiredTimers: s.fired, DeleteAllTimers: s.delAll, Dedup: s.dedup}
 	ids := make([]string, 0, len(s.dirty))
 	for id := range s.dirty {
 		ids = append(ids, id)

@@ -216,7 +216,7 @@ func (e *Engine) fire(ctx context.Context, t store.TimerRow) error {
 		return e.fireChainStart(ctx, t, opID)
 	}
 	_, err := e.update(ctx, t.ExecutionID, func(s *execState) error {
-		s.deleteTimer(t.Key)
+		s.timerFired(t)
 		now := e.now()
 		if s.terminal() {
 			return nil
@@ -288,7 +288,7 @@ func (e *Engine) dropTimer(ctx context.Context, t store.TimerRow) error {
 	if err != nil {
 		return err
 	}
-	return e.store.Commit(ctx, store.Mutation{Execution: row, DeleteTimers: []string{t.Key}})
+	return e.store.Commit(ctx, store.Mutation{Execution: row, FiredTimers: []store.TimerRow{t}})
 }
 
 // wake schedules an invocation for an execution whose operations changed
@@ -363,7 +363,7 @@ func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID stri
 		outcome = out
 	}
 	_, err = e.update(ctx, t.ExecutionID, func(s *execState) error {
-		s.deleteTimer(t.Key)
+		s.timerFired(t)
 		op := s.ops[opID]
 		if outcome == nil || s.terminal() || op == nil || op.Status != OpStarted {
 			return nil

@@ -420,3 +420,33 @@ type ExecutionList struct {
 	DurableExecutions []ExecutionSummary `json:"DurableExecutions"`
 	NextMarker        string             `json:"NextMarker,omitempty"`
 }
+
+// clone copies an operation with its detail structs, so that a response
+// being encoded never shares memory with state that later changes.
+func (op Operation) clone() Operation {
+	if d := op.ExecutionDetails; d != nil {
+		c := *d
+		op.ExecutionDetails = &c
+	}
+	if d := op.ContextDetails; d != nil {
+		c := *d
+		op.ContextDetails = &c
+	}
+	if d := op.StepDetails; d != nil {
+		c := *d
+		op.StepDetails = &c
+	}
+	if d := op.WaitDetails; d != nil {
+		c := *d
+		op.WaitDetails = &c
+	}
+	if d := op.CallbackDetails; d != nil {
+		c := *d
+		op.CallbackDetails = &c
+	}
+	if d := op.ChainedInvokeDetails; d != nil {
+		c := *d
+		op.ChainedInvokeDetails = &c
+	}
+	return op
+}

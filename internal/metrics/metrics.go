@@ -25,6 +25,11 @@
 //	worker_pool_waiting{function}                   gauge (invocations queued for a worker)
 //
 // plus the Go runtime's and the process's standard metrics (go_*, process_*).
+//
+// executions_active is this node's view: it starts from the store's count
+// of RUNNING executions and then follows the starts and ends this node
+// handles. The other metrics count what happened on this node since it
+// started.
 package metrics
 
 import (

@@ -222,3 +222,7 @@ func secretFile(path string, n int) ([]byte, error) {
 	}
 	return v, nil
 }
+
+// StoreStats returns the embedded store's group-commit counters: how many
+// mutations committed and in how many transactions (each one fsync).
+func (s *Server) StoreStats() sqlite.Stats { return s.store.Stats() }

@@ -118,6 +118,10 @@ type Mutation struct {
 	SetTimers []TimerRow
 	// DeleteTimers removes timers by key; unknown keys are ignored.
 	DeleteTimers []string
+	// FiredTimers removes timers that have fired, each only while its due
+	// time is still the one that fired: a timer set again meanwhile (perhaps
+	// by another execution) survives. Applied before SetTimers.
+	FiredTimers []TimerRow
 	// DeleteAllTimers removes every timer of the execution before SetTimers
 	// is applied.
 	DeleteAllTimers bool

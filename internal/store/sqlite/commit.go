@@ -239,6 +239,14 @@ func applyMutation(st *stmtSet, m *store.Mutation) error {
 			return fmt.Errorf("sqlite store: delete timer %q of %q: %w", key, e.ID, err)
 		}
 	}
+	for _, t := range m.FiredTimers {
+		if err := sameExecution(e.ID, t.ExecutionID, "timer", t.Key); err != nil {
+			return err
+		}
+		if _, err := st.deleteFiredTimer.Exec(e.ID, t.Key, toNanos(t.Due)); err != nil {
+			return fmt.Errorf("sqlite store: delete fired timer %q of %q: %w", t.Key, e.ID, err)
+		}
+	}
 	for _, t := range m.SetTimers {
 		owner := t.ExecutionID
 		if owner == "" {
@@ -293,6 +301,7 @@ type stmtSet struct {
 	insertExecution, updateExecution *sql.Stmt
 	executionExists                  *sql.Stmt
 	deleteAllTimers, deleteTimer     *sql.Stmt
+	deleteFiredTimer                 *sql.Stmt
 	upsertTimer, upsertOperation     *sql.Stmt
 	insertEvent, insertDedup         *sql.Stmt
 }
@@ -322,6 +331,7 @@ func (w *stmtSet) defs() []stmtDef {
 		{&w.executionExists, `SELECT 1 FROM executions WHERE id = ?`},
 		{&w.deleteAllTimers, `DELETE FROM timers WHERE execution_id = ?`},
 		{&w.deleteTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ?`},
+		{&w.deleteFiredTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ? AND due_ns = ?`},
 		{&w.upsertTimer, `INSERT INTO timers (execution_id, key, due_ns, data)
 			VALUES (?, ?, ?, ?)
 			ON CONFLICT (execution_id, key) DO UPDATE SET due_ns = excluded.due_ns, data = excluded.data`},
