@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+// TestBenchCommandJSON runs a tiny embedded benchmark through the command
+// line and checks that --json prints one object with the documented
+// fields, and that they are sane. It asserts nothing about speed.
+func TestBenchCommandJSON(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"bench", "--json", "--scenario", "waits", "--executions", "4", "--steps", "2",
+		"--concurrency", "2", "--wait-seconds", "1", "--payload-size", "64", "--fsync-probe", "100ms"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
+	}
+	var r map[string]any
+	dec := json.NewDecoder(&stdout)
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("decode --json output: %v\n%s", err, stdout.String())
+	}
+	if dec.More() {
+		t.Fatal("--json printed more than one object")
+	}
+	num := func(key string) float64 {
+		t.Helper()
+		v, ok := r[key].(float64)
+		if !ok {
+			t.Errorf("%s = %#v, want a number", key, r[key])
+		}
+		return v
+	}
+	for _, key := range []string{"checkpoints_per_sec", "executions_per_sec", "fsyncs_per_sec", "server_cpu_seconds", "server_peak_rss_mb"} {
+		if v := num(key); v <= 0 {
+			t.Errorf("%s = %v, want > 0", key, v)
+		}
+	}
+	if v := num("executions"); v != 4 {
+		t.Errorf("executions = %v, want 4", v)
+	}
+	// Each execution: 2 steps and 2 waits, one checkpoint each.
+	if v := num("checkpoints"); v != 16 {
+		t.Errorf("checkpoints = %v, want 16", v)
+	}
+	for _, key := range []string{"checkpoint_latency_ms", "wake_lag_ms"} {
+		s, ok := r[key].(map[string]any)
+		if !ok {
+			t.Errorf("%s = %#v, want an object", key, r[key])
+			continue
+		}
+		var prev float64
+		for _, q := range []string{"p50", "p90", "p99", "max"} {
+			v, ok := s[q].(float64)
+			if !ok || v <= 0 || v < prev {
+				t.Errorf("%s.%s = %#v: want a positive number, not below the previous quantile", key, q, s[q])
+			}
+			prev = v
+		}
+	}
+}
