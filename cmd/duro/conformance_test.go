@@ -28,7 +28,7 @@ func TestConformanceSuite(t *testing.T) {
 	if _, err := os.Stat(reqDir); err != nil {
 		t.Fatalf("conformance requirements not found beside the project (%s): %v", reqDir, err)
 	}
-	parallel := 12
+	parallel := 8
 	if v := os.Getenv("DURO_CONFORMANCE_PARALLEL"); v != "" {
 		if parallel, err = strconv.Atoi(v); err != nil {
 			t.Fatalf("DURO_CONFORMANCE_PARALLEL: %v", err)

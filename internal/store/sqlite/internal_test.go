@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,5 +115,19 @@ func TestGroupCommitBatches(t *testing.T) {
 	}
 	if st := s.Stats(); st.Commits != n || st.Transactions != 2 {
 		t.Fatalf("Stats = %+v, want %d commits in 2 transactions", st, n)
+	}
+}
+
+func TestToNanosClampsFarTimes(t *testing.T) {
+	far := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := toNanos(far); got != math.MaxInt64 {
+		t.Fatalf("toNanos(2999) = %d, want MaxInt64 (no wrap-around)", got)
+	}
+	if got := toNanos(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)); got >= 0 {
+		t.Fatalf("toNanos(1000) = %d, want a negative clamp", got)
+	}
+	now := time.Now()
+	if got := toNanos(now); got != now.UnixNano() {
+		t.Fatalf("toNanos(now) = %d, want %d", got, now.UnixNano())
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -197,9 +198,22 @@ func isUniqueViolation(err error) bool {
 
 // toNanos maps the zero time to 0 rather than to UnixNano's undefined
 // result, so that "not set" survives a round trip.
+// Bounds of the times an int64 of nanoseconds can hold; times beyond them
+// are clamped, so that a filter like "started before the year 3000" still
+// compares correctly instead of wrapping around.
+var (
+	maxNanosTime = time.Unix(0, math.MaxInt64)
+	minNanosTime = time.Unix(0, math.MinInt64+1)
+)
+
 func toNanos(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(maxNanosTime):
+		return math.MaxInt64
+	case t.Before(minNanosTime):
+		return math.MinInt64 + 1
 	}
 	return t.UnixNano()
 }
