@@ -620,6 +620,9 @@ func TestDexLocalRunnerAsSymlink(t *testing.T) {
 	log := newDexLog()
 	cmd := exec.Command(link, "start-server", "--host", "127.0.0.1", "--port", "0", "--log-level", "INFO", "--store-type", "memory")
 	cmd.Stdout, cmd.Stderr = log, log
+	// Bound Wait's copying of output after the process ends: a descendant
+	// holding the pipe open must not hang the test.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

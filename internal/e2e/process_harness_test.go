@@ -138,6 +138,9 @@ func procStartDuro(t *testing.T, bin, dataDir, name string) *procDuro {
 		"--listen", "127.0.0.1:0", "--data-dir", dataDir,
 		"--region", "us-east-1", "--account-id", "123456789012", "--log-level", "info")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	// A killed server's worker processes could hold the output pipe open;
+	// bound how long Wait keeps copying after the server is gone.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
