@@ -169,22 +169,10 @@ func (e *Engine) GetFunctionConfiguration(ctx context.Context, name, qualifier s
 
 // UpdateFunctionConfiguration updates $LATEST.
 func (e *Engine) UpdateFunctionConfiguration(ctx context.Context, name string, in UpdateFunctionConfigurationInput) (FunctionConfiguration, error) {
-	ref, err := e.parseFunctionName(name)
-	if err != nil {
-		return FunctionConfiguration{}, err
-	}
-	for {
-		row, err := e.lookupVersion(ctx, ref.Name, latest)
-		if err != nil {
-			return FunctionConfiguration{}, err
-		}
-		d, err := decodeFunction(row)
-		if err != nil {
-			return FunctionConfiguration{}, internalError("update function", err)
-		}
+	return e.updateLatest(ctx, name, "update function", func(d *functionData) error {
 		c := &d.Config
 		if in.RevisionId != nil && *in.RevisionId != c.RevisionId {
-			return FunctionConfiguration{}, Errorf(KindInvalidParameter, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+			return Errorf(KindInvalidParameter, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 		}
 		setIf(&c.Runtime, in.Runtime)
 		setIf(&c.Role, in.Role)
@@ -205,17 +193,41 @@ func (e *Engine) UpdateFunctionConfiguration(ctx context.Context, name string, i
 		if in.DurableConfig != nil {
 			c.DurableConfig = in.DurableConfig
 		}
-		c.RevisionId = newID()
-		c.LastModified = lambdaTime(e.now())
+		return nil
+	})
+}
+
+// updateLatest applies change to $LATEST with optimistic concurrency: on a
+// revision conflict it reads the function again and reapplies the change.
+// Every update gets a new RevisionId and LastModified.
+func (e *Engine) updateLatest(ctx context.Context, name, what string, change func(d *functionData) error) (FunctionConfiguration, error) {
+	ref, err := e.parseFunctionName(name)
+	if err != nil {
+		return FunctionConfiguration{}, err
+	}
+	for {
+		row, err := e.lookupVersion(ctx, ref.Name, latest)
+		if err != nil {
+			return FunctionConfiguration{}, err
+		}
+		d, err := decodeFunction(row)
+		if err != nil {
+			return FunctionConfiguration{}, internalError(what, err)
+		}
+		if err := change(&d); err != nil {
+			return FunctionConfiguration{}, err
+		}
+		d.Config.RevisionId = newID()
+		d.Config.LastModified = lambdaTime(e.now())
 		row.Data = encodeFunction(d)
 		err = e.store.UpdateFunction(ctx, row)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
 		if err != nil {
-			return FunctionConfiguration{}, internalError("update function", err)
+			return FunctionConfiguration{}, internalError(what, err)
 		}
-		return *c, nil
+		return d.Config, nil
 	}
 }
 
@@ -386,35 +398,11 @@ func (e *Engine) saveCode(ctx context.Context, cfg *FunctionConfiguration, zip [
 // UpdateFunctionCode replaces $LATEST's code, and publishes a version when
 // Publish is set.
 func (e *Engine) UpdateFunctionCode(ctx context.Context, name string, in UpdateFunctionCodeInput) (FunctionConfiguration, error) {
-	ref, err := e.parseFunctionName(name)
-	if err != nil {
-		return FunctionConfiguration{}, err
+	cfg, err := e.updateLatest(ctx, name, "update function code", func(d *functionData) error {
+		return e.saveCode(ctx, &d.Config, in.ZipFile, in.LocalCodeDir)
+	})
+	if err != nil || !in.Publish {
+		return cfg, err
 	}
-	for {
-		row, err := e.lookupVersion(ctx, ref.Name, latest)
-		if err != nil {
-			return FunctionConfiguration{}, err
-		}
-		d, err := decodeFunction(row)
-		if err != nil {
-			return FunctionConfiguration{}, internalError("update function code", err)
-		}
-		if err := e.saveCode(ctx, &d.Config, in.ZipFile, in.LocalCodeDir); err != nil {
-			return FunctionConfiguration{}, err
-		}
-		d.Config.RevisionId = newID()
-		d.Config.LastModified = lambdaTime(e.now())
-		row.Data = encodeFunction(d)
-		err = e.store.UpdateFunction(ctx, row)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return FunctionConfiguration{}, internalError("update function code", err)
-		}
-		if in.Publish {
-			return e.PublishVersion(ctx, ref.Name, "")
-		}
-		return d.Config, nil
-	}
+	return e.PublishVersion(ctx, cfg.FunctionName, "")
 }
