@@ -59,7 +59,12 @@ type Engine struct {
 	sign    signer
 	now     func() time.Time
 
-	stripes [256]sync.Mutex
+	// stripes are the per-execution locks, held across an update's commit.
+	// Two executions that share a stripe wait for each other's commits, so
+	// there are many: with 256, half of 200 executions in flight shared
+	// one (the birthday bound) and their checkpoints took two group
+	// commits instead of one.
+	stripes [4096]sync.Mutex
 
 	cacheMu sync.Mutex
 	cache   map[string]*execState

@@ -103,20 +103,28 @@ func (e *Engine) timerLoop() {
 			e.leaseScan()
 		}
 		wait := e.cfg.TimerPollInterval
-		next, err := e.store.NextTimer(e.ctx)
-		switch {
-		case err == nil:
-			d := next.Due.Sub(e.now())
-			if _, busy := e.firing.Load(next.ExecutionID + "\x00" + next.Key); busy {
-				// Being handled: its completion signals the loop.
-				d = 50 * time.Millisecond
+		if len(due) > 0 {
+			// The earliest timer is one of those just handed out (or one
+			// whose handler has already finished): each handler's
+			// completion signals the loop, so the store need not be asked
+			// for the next timer until no timer is due.
+			wait = min(wait, 50*time.Millisecond)
+		} else {
+			next, err := e.store.NextTimer(e.ctx)
+			switch {
+			case err == nil:
+				d := next.Due.Sub(e.now())
+				if _, busy := e.firing.Load(next.ExecutionID + "\x00" + next.Key); busy {
+					// Being handled: its completion signals the loop.
+					d = 50 * time.Millisecond
+				}
+				wait = min(wait, d)
+			case errors.Is(err, store.ErrNotFound):
+			case e.ctx.Err() != nil:
+				return
+			default:
+				e.log.Error("read next timer", "err", err)
 			}
-			wait = min(wait, d)
-		case errors.Is(err, store.ErrNotFound):
-		case e.ctx.Err() != nil:
-			return
-		default:
-			e.log.Error("read next timer", "err", err)
 		}
 		if wait <= 0 {
 			continue

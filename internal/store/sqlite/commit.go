@@ -84,6 +84,7 @@ func (s *Store) runCommitter() {
 		}
 		s.commitBatch(batch)
 		clear(batch) // drop references so finished requests can be collected
+		s.restartWAL()
 	}
 }
 
@@ -137,6 +138,7 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 		return
 	}
 	s.observeCommit(start, len(live), nil)
+	s.walDirty.Store(true)
 
 	s.transactions.Add(1)
 	var ok int64
@@ -199,7 +201,9 @@ func applyMutation(st *stmtSet, m *store.Mutation) error {
 		if err != nil {
 			return fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
 		}
-	} else {
+	} else if ok, err := updateExecutionData(st, e); err != nil {
+		return err
+	} else if !ok {
 		res, err := st.updateExecution.Exec(
 			e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 			toNanos(e.StartTime), toNanos(e.EndTime), e.Revision+1,
@@ -287,6 +291,27 @@ func applyMutation(st *stmtSet, m *store.Mutation) error {
 	return nil
 }
 
+// updateExecutionData is the fast path of an execution update: when only
+// the data (and the revision) change, as in every checkpoint, it rewrites
+// the row without touching the executions' seven indexes, which SQLite
+// would otherwise update for every column in the SET list whether or not
+// its value changed. It reports false, having changed nothing, when the
+// row is missing, at another revision, or differs in an indexed column;
+// the full update then decides.
+func updateExecutionData(st *stmtSet, e *store.ExecutionRow) (bool, error) {
+	res, err := st.updateExecutionData.Exec(e.Revision+1, e.Data,
+		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil))
+	if err != nil {
+		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+	}
+	return n == 1, nil
+}
+
 func sameExecution(want, got, kind, key string) error {
 	if got == "" || got == want {
 		return nil
@@ -299,6 +324,7 @@ func sameExecution(want, got, kind, key string) error {
 type stmtSet struct {
 	savepoint, rollbackTo, release   *sql.Stmt
 	insertExecution, updateExecution *sql.Stmt
+	updateExecutionData              *sql.Stmt
 	executionExists                  *sql.Stmt
 	deleteAllTimers, deleteTimer     *sql.Stmt
 	deleteFiredTimer                 *sql.Stmt
@@ -328,6 +354,9 @@ func (w *stmtSet) defs() []stmtDef {
 			arn = ?, function_name = ?, function_version = ?, name = ?, status = ?,
 			start_ns = ?, end_ns = ?, revision = ?, lease_owner = ?, lease_until_ns = ?, data = ?
 			WHERE id = ? AND revision = ?`},
+		{&w.updateExecutionData, `UPDATE executions SET revision = ?, data = ?
+			WHERE id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
+			AND name = ? AND status = ? AND start_ns = ? AND end_ns = ? AND lease_owner = ? AND lease_until_ns = ?`},
 		{&w.executionExists, `SELECT 1 FROM executions WHERE id = ?`},
 		{&w.deleteAllTimers, `DELETE FROM timers WHERE execution_id = ?`},
 		{&w.deleteTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ?`},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,6 +63,7 @@ func TestConnectionSettings(t *testing.T) {
 	}
 	check(s.writer, "writer", false)
 	check(s.reader, "reader", true)
+	check(s.checkpointDB, "checkpointer", false)
 
 	if _, err := s.reader.ExecContext(ctx, `DELETE FROM executions`); err == nil {
 		t.Fatal("write through the reader pool succeeded")
@@ -129,5 +131,105 @@ func TestToNanosClampsFarTimes(t *testing.T) {
 	now := time.Now()
 	if got := toNanos(now); got != now.UnixNano() {
 		t.Fatalf("toNanos(now) = %d, want %d", got, now.UnixNano())
+	}
+}
+
+// TestBackgroundWALCheckpoint checks that committed data reaches the
+// database file well before the writer's automatic checkpoint would copy
+// it: the background checkpointer copies the WAL.
+func TestBackgroundWALCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "duro.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	var auto int
+	if err := s.writer.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != walAutoCheckpointFrames {
+		t.Fatalf("writer wal_autocheckpoint = %d (%v), want %d", auto, err, walAutoCheckpointFrames)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	data := make([]byte, 4096)
+	for i := range 100 {
+		id := fmt.Sprint("wal-", i)
+		if err := s.Commit(ctx, store.Mutation{Create: true, Execution: store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Data: data}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second) // bounds a hang, not a speed
+	for size() < before+100*4096 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (was %d): the WAL was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestWALRestart checks that the committer finishes the checkpoint of a
+// WAL the checkpointer reports as long, so that the next transaction
+// restarts the WAL from its beginning: under a load that never lets the
+// background checkpoint catch up, the WAL would otherwise grow without
+// bound.
+func TestWALRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "duro.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	// Stop the background checkpointer: only the committer checkpoints.
+	close(s.ckptStop)
+	<-s.ckptDone
+	s.ckptStop = nil
+
+	size := func(p string) int64 {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	commit := func(i int) {
+		t.Helper()
+		id := fmt.Sprint("restart-", i)
+		if err := s.Commit(ctx, store.Mutation{Create: true, Execution: store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Data: make([]byte, 4096)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dbBefore := size(path)
+	for i := range 50 {
+		commit(i)
+	}
+	if got := size(path); got != dbBefore {
+		t.Fatalf("database file grew from %d to %d bytes with no checkpointer", dbBefore, got)
+	}
+	// As if the checkpointer had seen a long WAL: the committer checkpoints
+	// after its next batch.
+	s.walFrames.Store(walRestartFrames)
+	commit(50)
+	deadline := time.Now().Add(30 * time.Second) // bounds a hang, not a speed
+	for size(path) == dbBefore {
+		if time.Now().After(deadline) {
+			t.Fatal("the committer did not checkpoint the WAL")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The WAL restarts: new frames overwrite its beginning.
+	wal := size(path + "-wal")
+	for i := 51; i < 60; i++ {
+		commit(i)
+	}
+	if got := size(path + "-wal"); got > wal {
+		t.Fatalf("WAL grew from %d to %d bytes after the checkpoint: it did not restart", wal, got)
 	}
 }

@@ -54,6 +54,14 @@ type Store struct {
 	reader *sql.DB // pool of read-only connections
 	stmts  stmtSet
 
+	// checkpointDB is the WAL checkpointer's connection; walDirty says the
+	// committer wrote since its last round, walFrames how many frames the
+	// WAL had then (walcheckpoint.go).
+	checkpointDB       *sql.DB
+	walDirty           atomic.Bool
+	walFrames          atomic.Int64
+	ckptStop, ckptDone chan struct{}
+
 	// mu guards closed and the queue's send side: Commit holds it shared
 	// while sending so that Close cannot close the queue under a sender.
 	mu     sync.RWMutex
@@ -106,7 +114,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// temp_store(MEMORY) keeps the per-mutation savepoint journal in memory;
 	// otherwise SQLite spills it to a temporary file once a batch passes
 	// 64 KiB, and those writes cost more than the WAL writes themselves.
-	writer, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	//
+	// A high wal_autocheckpoint leaves WAL checkpoints to the background
+	// checkpointer (walcheckpoint.go), off the commit path.
+	writer, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)&_txlock=immediate", walAutoCheckpointFrames))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open writer %s: %w", path, err)
 	}
@@ -136,19 +147,31 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: open reader %s: %w", path, err)
 	}
 
+	checkpointDB, err := openCheckpointer(ctx, base)
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("sqlite store: open checkpointer %s: %w", path, err)
+	}
+
 	s := &Store{
-		writer: writer,
-		reader: reader,
-		queue:  make(chan *commitRequest, queueSize),
-		done:   make(chan struct{}),
+		writer:       writer,
+		reader:       reader,
+		checkpointDB: checkpointDB,
+		queue:        make(chan *commitRequest, queueSize),
+		done:         make(chan struct{}),
+		ckptStop:     make(chan struct{}),
+		ckptDone:     make(chan struct{}),
 	}
 	if err := s.stmts.prepare(ctx, writer); err != nil {
 		s.stmts.close()
+		checkpointDB.Close()
 		reader.Close()
 		writer.Close()
 		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
 	}
 	go s.runCommitter()
+	go s.runCheckpointer(s.ckptStop, s.ckptDone)
 	return s, nil
 }
 
@@ -162,9 +185,14 @@ func (s *Store) Close() error {
 		close(s.queue)
 		s.mu.Unlock()
 		<-s.done
+		if s.ckptStop != nil { // tests may have stopped it
+			close(s.ckptStop)
+			<-s.ckptDone
+		}
 
 		s.closeErr = errors.Join(
 			s.stmts.close(),
+			wrapErr("close checkpointer", s.checkpointDB.Close()),
 			wrapErr("close reader", s.reader.Close()),
 			wrapErr("close writer", s.writer.Close()),
 		)

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duro-run/duro/internal/bench"
+)
+
+// newBenchCommand is `duro bench`, the load generator (internal/bench).
+func newBenchCommand() *cobra.Command {
+	var cfg bench.Config
+	var asJSON bool
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load-test Duro: play durable functions over the wire protocol and report throughput and latencies",
+		Long: `Load-test Duro: play durable functions over the real wire protocol and report
+executions/s, checkpoints/s, checkpoint latency, wake-up lags, server CPU and
+peak RSS, and the machine's raw fsync rate measured in the same run.
+
+Without --endpoint, an embedded server runs in this process on a temporary
+data directory and the functions are in-process handlers; CPU and RSS are then
+this process's, load generator included. With --endpoint, the functions are
+served by this process over HTTP (--handler-listen, --handler-url) and
+registered with DURO_INVOKE_URL, so the remote server must be able to reach
+that URL; pass --server-pid to read the server's CPU and RSS from /proc.
+
+Scenarios: steps (--steps sequential steps), waits (a step and a wait of
+--wait-seconds, --steps times), callbacks (a step and a callback completed by
+the load generator, --steps times), fanout (--branches parallel branches of
+--steps steps).`,
+		Example: `  duro bench --scenario steps --steps 10 --concurrency 200 --executions 20000
+  duro bench --scenario waits --suspended 100000 --concurrency 200 --duration 60s --json
+  duro bench --endpoint http://127.0.0.1:9014 --server-pid $(pgrep -f 'duro serve') --scenario callbacks`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return usageError(fmt.Errorf("--log-level: %w", err))
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			if !asJSON || cmd.Flags().Changed("progress") {
+				cfg.Progress = cmd.ErrOrStderr()
+			}
+			res, err := bench.Run(cmd.Context(), cfg)
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			printBenchResult(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Scenario, "scenario", bench.ScenarioSteps, "steps, waits, callbacks or fanout")
+	f.StringVar(&cfg.Client, "client", bench.ClientLean, "lean (purpose-built wire client) or sdk (internal/durable over the AWS SDK for Go)")
+	f.IntVar(&cfg.Concurrency, "concurrency", 50, "executions in flight (closed loop)")
+	f.IntVar(&cfg.Executions, "executions", 0, "executions to run (default 1000 unless --duration is set)")
+	f.DurationVar(&cfg.Duration, "duration", 0, "stop starting executions after this long (0: no limit)")
+	f.Float64Var(&cfg.Rate, "rate", 0, "start this many executions per second (open loop, at most --concurrency in flight); 0: closed loop")
+	f.IntVar(&cfg.Steps, "steps", 10, "steps per execution (per branch for fanout)")
+	f.IntVar(&cfg.PayloadSize, "payload-size", 100, "bytes of each step's result")
+	f.IntVar(&cfg.WaitSeconds, "wait-seconds", 1, "length of each wait (waits scenario)")
+	f.IntVar(&cfg.Branches, "branches", 4, "parallel branches (fanout scenario)")
+	f.IntVar(&cfg.Suspended, "suspended", 0, "park this many executions on a two-day wait before the measured run")
+	f.StringVar(&cfg.Endpoint, "endpoint", "", "base URL of a remote Duro server (default: an embedded one)")
+	f.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the remote server, for its CPU and peak RSS")
+	f.StringVar(&cfg.HandlerListen, "handler-listen", "127.0.0.1:0", "remote mode: address this process serves the functions on")
+	f.StringVar(&cfg.HandlerURL, "handler-url", "", "remote mode: base URL the server reaches the functions at (default http://<handler-listen address>)")
+	f.StringVar(&cfg.DataDir, "data-dir", "", "embedded server's data directory (default: a temporary one, removed afterwards)")
+	f.StringVar(&cfg.FsyncDir, "fsync-dir", "", "directory whose filesystem's fsync rate is measured (default: the data directory, or $TMPDIR)")
+	f.DurationVar(&cfg.FsyncProbe, "fsync-probe", 0, "how long to measure the fsync rate (default 1s; negative: skip)")
+	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
+	f.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile taken after the run to this file")
+	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	f.Bool("progress", false, "print progress lines on stderr even with --json")
+	f.StringVar(&logLevel, "log-level", "error", "log level of the embedded server and the load generator")
+	return cmd
+}
+
+// printBenchResult prints a result for people.
+func printBenchResult(w io.Writer, r *bench.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	pct := func(s bench.Summary) string {
+		if s.Count == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("p50 %.2f  p90 %.2f  p99 %.2f  max %.2f ms  (n=%d)", s.P50, s.P90, s.P99, s.Max, s.Count)
+	}
+	shape := fmt.Sprintf("%s, %d steps", r.Scenario, r.Steps)
+	switch r.Scenario {
+	case bench.ScenarioFanout:
+		shape += fmt.Sprintf(" × %d branches", r.Branches)
+	case bench.ScenarioWaits:
+		shape += fmt.Sprintf(", %d s waits", r.WaitSeconds)
+	}
+	fmt.Fprintf(tw, "scenario\t%s, payload %d B, concurrency %d, client %s, %s server\n", shape, r.PayloadSize, r.Concurrency, r.Client, r.Mode)
+	if r.Suspended > 0 {
+		fmt.Fprintf(tw, "suspended\t%d executions parked (server RSS then %.1f MB)\n", r.Suspended, r.SuspendedRSSMB)
+	}
+	if r.Rate > 0 {
+		fmt.Fprintf(tw, "open loop\t%.1f executions/s requested, %d starts late (all --concurrency in flight)\n", r.Rate, r.LateStarts)
+	}
+	fmt.Fprintf(tw, "elapsed\t%.2f s\n", r.ElapsedSeconds)
+	fmt.Fprintf(tw, "executions\t%d ok, %d failed: %.1f/s\n", r.Executions, r.ExecutionsFailed, r.ExecutionsPerSec)
+	fmt.Fprintf(tw, "checkpoints\t%d (%d errors): %.1f/s\n", r.Checkpoints, r.CheckpointErrors, r.CheckpointsPerSec)
+	fmt.Fprintf(tw, "invocations\t%d (%d failed)\n", r.Invocations, r.InvocationErrors)
+	fmt.Fprintf(tw, "checkpoint latency\t%s\n", pct(r.CheckpointLatencyMs))
+	fmt.Fprintf(tw, "execution latency\t%s\n", pct(r.ExecutionLatencyMs))
+	fmt.Fprintf(tw, "wake-up lag\t%s\n", pct(r.WakeLagMs))
+	fmt.Fprintf(tw, "callback lag\t%s\n", pct(r.CallbackLagMs))
+	who := "server"
+	if r.ServerSharedWithClient {
+		who = "server + load generator (one process)"
+	}
+	if r.Mode == "remote" && r.ServerPeakRSSMB == 0 {
+		fmt.Fprintf(tw, "server CPU, RSS\tunknown (pass --server-pid); load generator CPU %.2f s\n", r.ClientCPUSeconds)
+	} else {
+		fmt.Fprintf(tw, "CPU\t%.2f s (%.0f %% of one core), %s\n", r.ServerCPUSeconds, r.ServerCPUPercent, who)
+		fmt.Fprintf(tw, "RSS\tpeak %.1f MB, now %.1f MB\n", r.ServerPeakRSSMB, r.ServerRSSMB)
+	}
+	if r.FsyncsPerSec > 0 {
+		fmt.Fprintf(tw, "raw fsync rate\t%.0f/s (4 KiB write+fdatasync in %s)\n", r.FsyncsPerSec, r.FsyncDir)
+	}
+	if r.StoreStatsNotAvailable != "" {
+		fmt.Fprintf(tw, "store\tno counters: %s\n", r.StoreStatsNotAvailable)
+	} else {
+		fmt.Fprintf(tw, "store\t%d transactions (%.0f/s, %.0f %% of the raw fsync rate), %.1f commits and %.1f checkpoints per transaction; committer busy %.0f %%\n",
+			r.StoreTransactions, r.TransactionsPerSec, r.FsyncUtilizationPct, r.CommitsPerTransaction, r.CheckpointsPerFsync, r.StoreBusyPct)
+	}
+	m := r.Machine
+	fmt.Fprintf(tw, "machine\t%d CPUs (%s), %s, Linux %s, load %.2f → %.2f\n", m.CPUs, strings.TrimSpace(m.CPUModel), m.GoVersion, m.Kernel, m.LoadStart, m.LoadEnd)
+	tw.Flush()
+}

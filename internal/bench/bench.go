@@ -1,0 +1,783 @@
+// Package bench is Duro's load generator (`duro bench`): it plays durable
+// functions over the real wire protocol against an embedded server (a
+// temporary data directory, functions registered as in-process handlers)
+// or a remote one (functions served by the load generator over HTTP and
+// registered with DURO_INVOKE_URL), and reports throughput, latency
+// distributions, wake-up lags, the server's CPU and memory, and the
+// machine's raw fsync rate measured in the same run.
+//
+// Executions are driven closed-loop: Concurrency workers each start an
+// execution with a synchronous Invoke (which returns when the execution
+// ends) and start the next one when it returns. Every invocation the server
+// sends is played by a client that behaves like an SDK: it reads the
+// envelope, checkpoints its work with CheckpointDurableExecution following
+// the token chain, and answers PENDING or SUCCEEDED.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	goruntime "runtime"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/duro-run/duro/internal/durable"
+	"github.com/duro-run/duro/internal/engine"
+	"github.com/duro-run/duro/internal/runtime"
+	"github.com/duro-run/duro/internal/server"
+)
+
+// Scenarios.
+const (
+	// ScenarioSteps runs Steps sequential steps in one invocation.
+	ScenarioSteps = "steps"
+	// ScenarioWaits runs Steps times a step and a wait of WaitSeconds:
+	// every wait suspends the execution and a timer re-invokes it.
+	ScenarioWaits = "waits"
+	// ScenarioCallbacks runs Steps times a step and a callback that the
+	// load generator completes with SendDurableExecutionCallbackSuccess.
+	ScenarioCallbacks = "callbacks"
+	// ScenarioFanout runs Branches parallel branches (a CONTEXT each) of
+	// Steps steps, inside one parallel CONTEXT.
+	ScenarioFanout = "fanout"
+)
+
+// Scenarios lists the scenario names.
+var Scenarios = []string{ScenarioSteps, ScenarioWaits, ScenarioCallbacks, ScenarioFanout}
+
+// Clients.
+const (
+	// ClientLean is the purpose-built player (plain net/http and JSON).
+	ClientLean = "lean"
+	// ClientSDK plays the scenarios with internal/durable over the AWS SDK
+	// for Go, to measure what a full SDK client costs.
+	ClientSDK = "sdk"
+)
+
+// Config configures a run. The zero value of a field means its default.
+type Config struct {
+	Scenario    string        // default steps
+	Client      string        // default lean
+	Concurrency int           // executions in flight; default 50
+	Executions  int           // executions to run; default 1000 unless Duration is set
+	Duration    time.Duration // stop starting executions after this; 0: no limit
+	// Rate, when positive, starts executions at this many per second (open
+	// loop) instead of as soon as a worker is free; Concurrency then caps
+	// the executions in flight, and starts it delays are counted.
+	Rate        float64
+	Steps       int // steps per execution (per branch for fanout); default 10
+	PayloadSize int // bytes of each step result; default 100
+	WaitSeconds int // waits scenario; default 1
+	Branches    int // fanout scenario; default 4
+	// Suspended parks this many executions on a two-day wait before the
+	// measured run starts, so that the run happens with that many
+	// executions suspended (timers in the store). Default 0.
+	Suspended int
+
+	// Endpoint is a remote server's base URL; empty starts an embedded one.
+	Endpoint string
+	// ServerPID is the remote server's process id, for its CPU and peak
+	// RSS (read from /proc, so the server must run on this machine).
+	ServerPID int
+	// HandlerListen is where the load generator serves its functions in
+	// remote mode; default 127.0.0.1:0.
+	HandlerListen string
+	// HandlerURL is the base URL the remote server reaches the functions
+	// at; default http://<the HandlerListen address>.
+	HandlerURL string
+	// DataDir is the embedded server's data directory; default a temporary
+	// directory, removed afterwards.
+	DataDir string
+	// FsyncDir is where the fsync rate is measured; default the embedded
+	// server's data directory, or the system's temporary directory.
+	FsyncDir string
+	// FsyncProbe is how long the fsync rate is measured; default 1 s,
+	// negative to skip.
+	FsyncProbe time.Duration
+	// CPUProfile, when set, receives a CPU profile of the measured run
+	// (the whole process: with an embedded server, server and load
+	// generator alike).
+	CPUProfile string
+	// MemProfile, when set, receives a heap profile taken after the run.
+	MemProfile string
+
+	// Logger receives the embedded server's logs and the load generator's
+	// warnings; default: errors only, to stderr.
+	Logger *slog.Logger
+	// Progress, when set, receives a progress line every few seconds.
+	Progress io.Writer
+}
+
+func (c *Config) defaults() error {
+	if c.Scenario == "" {
+		c.Scenario = ScenarioSteps
+	}
+	if c.Client == "" {
+		c.Client = ClientLean
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 50
+	}
+	if c.Executions <= 0 && c.Duration <= 0 {
+		c.Executions = 1000
+	}
+	if c.Steps <= 0 {
+		c.Steps = 10
+	}
+	if c.PayloadSize <= 0 {
+		c.PayloadSize = 100
+	}
+	if c.WaitSeconds <= 0 {
+		c.WaitSeconds = 1
+	}
+	if c.Branches <= 0 {
+		c.Branches = 4
+	}
+	if c.HandlerListen == "" {
+		c.HandlerListen = "127.0.0.1:0"
+	}
+	if c.FsyncProbe == 0 {
+		c.FsyncProbe = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	switch c.Scenario {
+	case ScenarioSteps, ScenarioWaits, ScenarioCallbacks, ScenarioFanout:
+	default:
+		return fmt.Errorf("unknown scenario %q (want one of %s)", c.Scenario, strings.Join(Scenarios, ", "))
+	}
+	switch c.Client {
+	case ClientLean, ClientSDK:
+	default:
+		return fmt.Errorf("unknown client %q (want %s or %s)", c.Client, ClientLean, ClientSDK)
+	}
+	if c.ServerPID != 0 && c.Endpoint == "" {
+		return errors.New("--server-pid needs --endpoint (an embedded server is this process)")
+	}
+	return nil
+}
+
+// Result is what a run measured. Rates are per second of the measured run
+// (from the first execution's start to the last one's end).
+type Result struct {
+	Scenario    string `json:"scenario"`
+	Mode        string `json:"mode"` // embedded or remote
+	Client      string `json:"client"`
+	Concurrency int    `json:"concurrency"`
+	Steps       int    `json:"steps"`
+	Branches    int    `json:"branches,omitempty"`
+	PayloadSize int    `json:"payload_size"`
+	WaitSeconds int    `json:"wait_seconds,omitempty"`
+	Suspended   int    `json:"suspended"`
+
+	ElapsedSeconds   float64 `json:"elapsed_seconds"`
+	Executions       int64   `json:"executions"` // succeeded
+	ExecutionsFailed int64   `json:"executions_failed"`
+	Invocations      int64   `json:"invocations"`
+	InvocationErrors int64   `json:"invocation_errors"`
+	Checkpoints      int64   `json:"checkpoints"`
+	CheckpointErrors int64   `json:"checkpoint_errors"`
+	Updates          int64   `json:"updates,omitempty"` // lean client only
+	// Rate is the requested start rate (0: closed loop); LateStarts
+	// counts starts more than 10 ms behind it because Concurrency
+	// executions were in flight.
+	Rate                float64 `json:"rate,omitempty"`
+	LateStarts          int64   `json:"late_starts,omitempty"`
+	ExecutionsPerSec    float64 `json:"executions_per_sec"`
+	CheckpointsPerSec   float64 `json:"checkpoints_per_sec"`
+	CheckpointLatencyMs Summary `json:"checkpoint_latency_ms"`
+	ExecutionLatencyMs  Summary `json:"execution_latency_ms"`
+	// WakeLagMs is the time from a wait's ScheduledEndTimestamp to the
+	// arrival of the invocation it caused at the handler.
+	WakeLagMs Summary `json:"wake_lag_ms"`
+	// CallbackLagMs is the time from sending
+	// SendDurableExecutionCallbackSuccess to the arrival of the invocation
+	// it caused at the handler (the API call's round trip included).
+	CallbackLagMs Summary `json:"callback_lag_ms"`
+
+	// ServerCPUSeconds and ServerPeakRSSMB are the server process's; with
+	// an embedded server that process is also the load generator's
+	// (ServerSharedWithClient).
+	ServerCPUSeconds       float64 `json:"server_cpu_seconds"`
+	ServerCPUPercent       float64 `json:"server_cpu_percent"`
+	ServerPeakRSSMB        float64 `json:"server_peak_rss_mb"`
+	ServerRSSMB            float64 `json:"server_rss_mb"`
+	ServerSharedWithClient bool    `json:"server_shared_with_client"`
+	// SuspendedRSSMB is the server's RSS once the Suspended executions
+	// are parked (after a GC, embedded).
+	SuspendedRSSMB   float64 `json:"suspended_rss_mb,omitempty"`
+	ClientCPUSeconds float64 `json:"client_cpu_seconds,omitempty"` // remote mode
+
+	// FsyncsPerSec is the raw rate of 4 KiB write+fdatasync, one at a
+	// time, in FsyncDir, measured just before the load.
+	FsyncsPerSec float64 `json:"fsyncs_per_sec"`
+	FsyncDir     string  `json:"fsync_dir"`
+	// StoreTransactions counts the store's committed transactions during
+	// the run (each is one fsync of the WAL); StoreCommits the mutations
+	// they carried. Embedded: sqlite Stats; remote: /metrics.
+	StoreTransactions     int64   `json:"store_transactions"`
+	StoreCommits          int64   `json:"store_commits"`
+	TransactionsPerSec    float64 `json:"transactions_per_sec"`
+	CommitsPerTransaction float64 `json:"commits_per_transaction"`
+	CheckpointsPerFsync   float64 `json:"checkpoints_per_fsync"`
+	FsyncUtilizationPct   float64 `json:"fsync_utilization_pct"` // transactions/s over the raw fsync rate
+	// StoreBusyPct is the share of the run the group committer spent in
+	// transactions (from /metrics): near 100 %, it is the bottleneck.
+	StoreBusyPct           float64 `json:"store_busy_pct"`
+	Machine                Machine `json:"machine"`
+	Started                string  `json:"started"`
+	StoreStatsNotAvailable string  `json:"store_stats_error,omitempty"`
+}
+
+// target is the server under load and how to reach its functions.
+type target struct {
+	base     string
+	srv      *server.Server // embedded only
+	dataDir  string
+	cleanup  func()
+	register func(name string, h runtime.HandlerFunc) (env map[string]string)
+	stats    func(ctx context.Context) (storeMetrics, error)
+}
+
+// Run performs one benchmark run.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	res := &Result{
+		Scenario: cfg.Scenario, Client: cfg.Client, Concurrency: cfg.Concurrency, Steps: cfg.Steps,
+		PayloadSize: cfg.PayloadSize, Suspended: cfg.Suspended, Machine: machineInfo(),
+		Started: time.Now().UTC().Format(time.RFC3339),
+	}
+	if cfg.Scenario == ScenarioFanout {
+		res.Branches = cfg.Branches
+	}
+	if cfg.Scenario == ScenarioWaits {
+		res.WaitSeconds = cfg.WaitSeconds
+	}
+	m := &measurements{}
+	tg, err := startTarget(ctx, &cfg, m)
+	if err != nil {
+		return nil, err
+	}
+	defer tg.cleanup()
+	res.Mode = "embedded"
+	if tg.srv == nil {
+		res.Mode = "remote"
+	}
+	res.ServerSharedWithClient = tg.srv != nil
+
+	// The fsync probe runs before any load, so that it measures the disk,
+	// not the disk shared with our own commits.
+	res.FsyncDir = cfg.FsyncDir
+	if res.FsyncDir == "" {
+		res.FsyncDir = tg.dataDir
+	}
+	if res.FsyncDir == "" {
+		res.FsyncDir = os.TempDir()
+	}
+	if cfg.FsyncProbe > 0 {
+		rate, err := FsyncRate(res.FsyncDir, cfg.FsyncProbe)
+		if err != nil {
+			return nil, err
+		}
+		res.FsyncsPerSec = round3(rate)
+	}
+
+	conns := 2*cfg.Concurrency + 64
+	c := newWireClient(tg.base, conns, m)
+	defer c.close()
+	p := newPlayer(cfg, c, m)
+	setup := durable.NewClient(tg.base)
+	defer durable.CloseIdleConnections(setup)
+
+	var play invocationFunc
+	if cfg.Client == ClientSDK {
+		play = p.sdkFunc(cfg.Scenario, sdkClient(c))
+	} else {
+		play = map[string]invocationFunc{
+			ScenarioSteps: p.playSteps, ScenarioWaits: p.playWaits,
+			ScenarioCallbacks: p.playCallbacks, ScenarioFanout: p.playFanout,
+		}[cfg.Scenario]
+	}
+	suffix := newSuffix()
+	fn := "bench-" + cfg.Scenario + "-" + suffix
+	timeout := int32(3600 + cfg.Steps*cfg.WaitSeconds*4)
+	if err := createFunction(ctx, setup, fn, timeout, tg.register(fn, p.handler(play))); err != nil {
+		return nil, err
+	}
+	defer deleteFunction(setup, fn, tg.srv == nil)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer stop()
+	if cfg.Scenario == ScenarioCallbacks {
+		p.runCompleters(runCtx, min(cfg.Concurrency, 256), &bg)
+	}
+
+	if cfg.Suspended > 0 {
+		idle := "bench-idle-" + suffix
+		if err := createFunction(ctx, setup, idle, 2*idleWaitSeconds, tg.register(idle, p.handler(p.playIdle))); err != nil {
+			return nil, err
+		}
+		defer deleteFunction(setup, idle, tg.srv == nil)
+		if err := park(ctx, c, idle, cfg, m); err != nil {
+			return nil, err
+		}
+		rss, err := serverRSS(tg, cfg.ServerPID)
+		if err != nil {
+			return nil, err
+		}
+		res.SuspendedRSSMB = round3(float64(rss) / (1 << 20))
+		m.reset() // parking is not part of the measured run
+	}
+
+	serverPID := 0
+	if tg.srv == nil {
+		serverPID = cfg.ServerPID
+	}
+	cpu0, err := serverCPU(tg, serverPID)
+	if err != nil {
+		return nil, err
+	}
+	clientCPU0, _ := processCPU(0)
+	st0, statsErr := tg.stats(ctx)
+
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+
+	start := time.Now()
+	if err := drive(ctx, c, fn, cfg, m); err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(start)
+	if cfg.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+
+	cpu1, err := serverCPU(tg, serverPID)
+	if err != nil {
+		return nil, err
+	}
+	st1, statsErr1 := tg.stats(ctx)
+	if statsErr == nil {
+		statsErr = statsErr1
+	}
+
+	secs := elapsed.Seconds()
+	res.ElapsedSeconds = round3(secs)
+	res.Executions = m.completed.Load()
+	res.ExecutionsFailed = m.failed.Load()
+	res.Invocations = m.invocations.Load()
+	res.InvocationErrors = m.handlerErrors.Load()
+	res.Checkpoints = m.checkpoints.Load()
+	res.CheckpointErrors = m.checkpointErrors.Load()
+	res.Updates = m.updates.Load()
+	res.Rate, res.LateStarts = cfg.Rate, m.lateStarts.Load()
+	res.ExecutionsPerSec = round3(float64(res.Executions) / secs)
+	res.CheckpointsPerSec = round3(float64(res.Checkpoints) / secs)
+	res.CheckpointLatencyMs = m.checkpointLatency.Summary()
+	res.ExecutionLatencyMs = m.executionLatency.Summary()
+	res.WakeLagMs = m.wakeLag.Summary()
+	res.CallbackLagMs = m.callbackLag.Summary()
+	res.ServerCPUSeconds = round3((cpu1 - cpu0).Seconds())
+	res.ServerCPUPercent = round3(100 * (cpu1 - cpu0).Seconds() / secs)
+	if tg.srv == nil {
+		clientCPU1, _ := processCPU(0)
+		res.ClientCPUSeconds = round3((clientCPU1 - clientCPU0).Seconds())
+	}
+	if tg.srv != nil || serverPID != 0 {
+		rss, peak, err := processMemory(serverPID)
+		if err != nil {
+			return nil, err
+		}
+		res.ServerRSSMB = round3(float64(rss) / (1 << 20))
+		res.ServerPeakRSSMB = round3(float64(peak) / (1 << 20))
+	}
+	if statsErr != nil {
+		res.StoreStatsNotAvailable = statsErr.Error()
+	} else {
+		res.StoreTransactions = st1.transactions - st0.transactions
+		res.StoreCommits = st1.commits - st0.commits
+		if st0.busy >= 0 && st1.busy >= 0 {
+			res.StoreBusyPct = round3(100 * (st1.busy - st0.busy).Seconds() / secs)
+		}
+		res.TransactionsPerSec = round3(float64(res.StoreTransactions) / secs)
+		if res.StoreTransactions > 0 {
+			res.CommitsPerTransaction = round3(float64(res.StoreCommits) / float64(res.StoreTransactions))
+			res.CheckpointsPerFsync = round3(float64(res.Checkpoints) / float64(res.StoreTransactions))
+		}
+		if res.FsyncsPerSec > 0 {
+			res.FsyncUtilizationPct = round3(100 * res.TransactionsPerSec / res.FsyncsPerSec)
+		}
+	}
+	res.Machine.LoadEnd = loadAverage()
+
+	if cfg.MemProfile != "" {
+		if err := writeHeapProfile(cfg.MemProfile); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return nil
+}
+
+// startTarget starts the embedded server, or prepares the remote one: the
+// load generator then serves its functions over HTTP.
+func startTarget(ctx context.Context, cfg *Config, m *measurements) (*target, error) {
+	if cfg.Endpoint != "" {
+		return remoteTarget(ctx, cfg)
+	}
+	dir, cleanupDir := cfg.DataDir, func() {}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "duro-bench-")
+		if err != nil {
+			return nil, fmt.Errorf("bench data dir: %w", err)
+		}
+		dir, cleanupDir = d, func() { os.RemoveAll(d) }
+	}
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, Region: "us-east-1", AccountID: "123456789012", Logger: cfg.Logger})
+	if err != nil {
+		cleanupDir()
+		return nil, fmt.Errorf("start embedded server: %w", err)
+	}
+	metrics := newWireClient(srv.URL(), 2, &measurements{})
+	return &target{
+		base: srv.URL(), srv: srv, dataDir: dir,
+		cleanup: func() {
+			metrics.close()
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				cfg.Logger.Warn("shut the embedded server down", "err", err)
+			}
+			cleanupDir()
+		},
+		register: func(name string, h runtime.HandlerFunc) map[string]string {
+			srv.Runtime.Handle(name, h)
+			return nil
+		},
+		stats: func(ctx context.Context) (storeMetrics, error) {
+			// Exact counters from the store; the time spent committing
+			// only /metrics has.
+			st := srv.StoreStats()
+			m, err := metrics.scrapeStoreMetrics(ctx)
+			m.transactions, m.commits = st.Transactions, st.Commits
+			if err != nil {
+				m.busy = -1
+			}
+			return m, nil
+		},
+	}, nil
+}
+
+// remoteTarget serves the functions on HandlerListen: POST /fn/{name}
+// takes an invocation the way Lambda's Invoke API carries it.
+func remoteTarget(_ context.Context, cfg *Config) (*target, error) {
+	ln, err := net.Listen("tcp", cfg.HandlerListen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the remote server's invocations on %s: %w", cfg.HandlerListen, err)
+	}
+	url := cfg.HandlerURL
+	if url == "" {
+		url = "http://" + ln.Addr().String()
+	}
+	url = strings.TrimSuffix(url, "/")
+	var mu sync.RWMutex
+	handlers := map[string]runtime.HandlerFunc{}
+	hs := &http.Server{Handler: invocationServer(func(name string) runtime.HandlerFunc {
+		mu.RLock()
+		defer mu.RUnlock()
+		return handlers[name]
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	c := newWireClient(cfg.Endpoint, 4, &measurements{})
+	return &target{
+		base: strings.TrimSuffix(cfg.Endpoint, "/"),
+		cleanup: func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(sctx)
+			c.close()
+		},
+		register: func(name string, h runtime.HandlerFunc) map[string]string {
+			mu.Lock()
+			handlers[name] = h
+			mu.Unlock()
+			return map[string]string{runtime.InvokeURLVariable: url + "/fn/" + name}
+		},
+		stats: c.scrapeStoreMetrics,
+	}, nil
+}
+
+// invocationServer answers POST /fn/{name} with the named handler's output
+// (Lambda's Invoke API shape: X-Amz-Function-Error for a function error).
+func invocationServer(lookup func(string) runtime.HandlerFunc) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /fn/{name}", func(w http.ResponseWriter, r *http.Request) {
+		h := lookup(r.PathValue("name"))
+		if h == nil {
+			http.Error(w, "no such function", http.StatusNotFound)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 12<<20))
+		if err != nil {
+			http.Error(w, "read envelope: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		resp, err := h(r.Context(), engine.Invocation{Payload: body, RequestID: r.Header.Get("Lambda-Runtime-Aws-Request-Id")})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if resp.FunctionError != "" {
+			w.Header().Set("X-Amz-Function-Error", resp.FunctionError)
+		}
+		_, _ = w.Write(resp.Payload)
+	})
+	return mux
+}
+
+// createFunction registers a durable function; env carries DURO_INVOKE_URL
+// for a remote server.
+func createFunction(ctx context.Context, client *lambda.Client, name string, executionTimeout int32, env map[string]string) error {
+	in := &lambda.CreateFunctionInput{
+		FunctionName:  aws.String(name),
+		Role:          aws.String("arn:aws:iam::123456789012:role/duro-bench"),
+		Code:          &types.FunctionCode{ZipFile: []byte("PK\x05\x06" + strings.Repeat("\x00", 18))}, // empty zip: the code runs in the load generator
+		Runtime:       types.RuntimeProvidedal2023,
+		Handler:       aws.String("bootstrap"),
+		Timeout:       aws.Int32(300),
+		DurableConfig: &types.DurableConfig{ExecutionTimeout: aws.Int32(executionTimeout), RetentionPeriodInDays: aws.Int32(1)},
+	}
+	if env != nil {
+		in.Environment = &types.Environment{Variables: env}
+	}
+	if _, err := client.CreateFunction(ctx, in); err != nil {
+		return fmt.Errorf("create function %s: %w", name, err)
+	}
+	return nil
+}
+
+// deleteFunction removes a remote server's bench function (an embedded
+// server's data goes away with its directory).
+func deleteFunction(client *lambda.Client, name string, remote bool) {
+	if !remote {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _ = client.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)})
+}
+
+func serverCPU(tg *target, pid int) (time.Duration, error) {
+	if tg.srv == nil && pid == 0 {
+		return 0, nil
+	}
+	return processCPU(pid)
+}
+
+func serverRSS(tg *target, pid int) (int64, error) {
+	if tg.srv == nil && pid == 0 {
+		return 0, nil
+	}
+	if tg.srv != nil {
+		goruntime.GC() // count live memory, not garbage not yet collected
+	}
+	rss, _, err := processMemory(pid)
+	return rss, err
+}
+
+// drive runs the closed loop: Concurrency workers, each starting an
+// execution with a synchronous Invoke and the next when it returns, until
+// Executions have started or Duration has passed.
+func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measurements) error {
+	var started atomic.Int64
+	begin := time.Now()
+	var deadline time.Time
+	if cfg.Duration > 0 {
+		deadline = time.Now().Add(cfg.Duration)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	if cfg.Progress != nil {
+		go progress(cfg.Progress, m, done)
+	}
+	var wg sync.WaitGroup
+	var firstErr error
+	var errOnce sync.Once
+	for range cfg.Concurrency {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n := started.Add(1)
+				if cfg.Executions > 0 && n > int64(cfg.Executions) {
+					return
+				}
+				if !deadline.IsZero() && time.Now().After(deadline) {
+					return
+				}
+				if cfg.Rate > 0 {
+					// Open loop: execution n starts at its slot, or as
+					// soon as a worker is free if all were busy then.
+					slot := begin.Add(time.Duration(float64(n-1) / cfg.Rate * float64(time.Second)))
+					if !deadline.IsZero() && slot.After(deadline) {
+						return
+					}
+					if d := time.Until(slot); d > 0 {
+						select {
+						case <-time.After(d):
+						case <-ctx.Done():
+							return
+						}
+					} else if d < -10*time.Millisecond {
+						m.lateStarts.Add(1)
+					}
+				}
+				t0 := time.Now()
+				err := c.invoke(ctx, fn, fmt.Appendf(nil, `{"n":%d}`, n), false)
+				switch {
+				case err == nil:
+					m.completed.Add(1)
+					m.executionLatency.Record(time.Since(t0))
+				case errors.Is(err, errFunction):
+					m.failed.Add(1)
+					cfg.Logger.Warn("execution failed", "err", err)
+				default:
+					m.failed.Add(1)
+					if ctx.Err() == nil {
+						errOnce.Do(func() { firstErr = err })
+					}
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if firstErr != nil && m.completed.Load() == 0 {
+		return fmt.Errorf("no execution completed: %w", firstErr)
+	}
+	return nil
+}
+
+// park starts cfg.Suspended background executions with asynchronous
+// invokes and waits until each has suspended on its wait.
+func park(ctx context.Context, c *wireClient, fn string, cfg Config, m *measurements) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, cfg.Concurrency)
+	for range cfg.Concurrency {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n := next.Add(1)
+				if n > int64(cfg.Suspended) {
+					return
+				}
+				if err := c.invoke(ctx, fn, nil, true); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return fmt.Errorf("start suspended executions: %w", err)
+	}
+	last, lastChange := int64(-1), time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	report := time.Now()
+	for {
+		n := m.parked.Load()
+		if n >= int64(cfg.Suspended) {
+			return nil
+		}
+		if n != last {
+			last, lastChange = n, time.Now()
+		} else if time.Since(lastChange) > time.Minute {
+			return fmt.Errorf("suspended executions: %d of %d parked, no progress for a minute", n, cfg.Suspended)
+		}
+		if cfg.Progress != nil && time.Since(report) > 5*time.Second {
+			report = time.Now()
+			fmt.Fprintf(cfg.Progress, "parking: %d/%d executions suspended\n", n, cfg.Suspended)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// progress prints a line every 5 s until done is closed.
+func progress(w io.Writer, m *measurements, done <-chan struct{}) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	start := time.Now()
+	var lastCP int64
+	last := start
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			cp := m.checkpoints.Load()
+			fmt.Fprintf(w, "%5.0fs  executions %d  checkpoints %d (%.0f/s)  errors %d\n",
+				now.Sub(start).Seconds(), m.completed.Load(), cp, float64(cp-lastCP)/now.Sub(last).Seconds(),
+				m.failed.Load()+m.checkpointErrors.Load())
+			lastCP, last = cp, now
+		}
+	}
+}
+
+// newSuffix returns a short random suffix that keeps one run's function
+// names apart from another's on a shared server.
+func newSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

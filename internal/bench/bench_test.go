@@ -1,0 +1,196 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/duro-run/duro/internal/server"
+)
+
+// quiet discards logs below error.
+func quiet() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 4}))
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// checkResult checks what every run must show: every execution succeeded,
+// the expected number of checkpoints, no errors, sane figures.
+func checkResult(t *testing.T, r *Result, executions int, checkpoints int64) {
+	t.Helper()
+	if r.Executions != int64(executions) || r.ExecutionsFailed != 0 {
+		t.Errorf("executions: %d ok, %d failed; want %d ok", r.Executions, r.ExecutionsFailed, executions)
+	}
+	if r.Checkpoints != checkpoints || r.CheckpointErrors != 0 || r.InvocationErrors != 0 {
+		t.Errorf("checkpoints: %d (%d errors, %d failed invocations); want %d", r.Checkpoints, r.CheckpointErrors, r.InvocationErrors, checkpoints)
+	}
+	if r.CheckpointLatencyMs.Count != uint64(r.Checkpoints) || r.CheckpointLatencyMs.P50 <= 0 ||
+		r.CheckpointLatencyMs.P50 > r.CheckpointLatencyMs.P99 || r.CheckpointLatencyMs.P99 > r.CheckpointLatencyMs.Max {
+		t.Errorf("checkpoint latency %+v is not a distribution of %d checkpoints", r.CheckpointLatencyMs, r.Checkpoints)
+	}
+	if r.ExecutionsPerSec <= 0 || r.CheckpointsPerSec <= 0 || r.ElapsedSeconds <= 0 {
+		t.Errorf("rates: %v executions/s, %v checkpoints/s over %v s", r.ExecutionsPerSec, r.CheckpointsPerSec, r.ElapsedSeconds)
+	}
+}
+
+func TestRunScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	tests := []struct {
+		cfg         Config
+		checkpoints int64
+		wakes       uint64 // wake-up lags (waits) or callback lags expected
+	}{
+		{Config{Scenario: ScenarioSteps, Steps: 3}, 6 * 3, 0},
+		{Config{Scenario: ScenarioSteps, Steps: 3, Client: ClientSDK}, 6 * 3, 0},
+		{Config{Scenario: ScenarioWaits, Steps: 1, WaitSeconds: 1}, 6 * 2, 6},
+		{Config{Scenario: ScenarioCallbacks, Steps: 2}, 6 * 4, 12},
+		{Config{Scenario: ScenarioCallbacks, Steps: 1, Client: ClientSDK}, 6 * 2, 6},
+		// Branches' checkpoints are batched, so their number depends on
+		// timing: -1 checks the updates instead.
+		{Config{Scenario: ScenarioFanout, Steps: 2, Branches: 3}, -1, 0},
+	}
+	for _, tc := range tests {
+		name := tc.cfg.Scenario
+		if tc.cfg.Client != "" {
+			name += "-" + tc.cfg.Client
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tc.cfg
+			cfg.Executions, cfg.Concurrency, cfg.Logger, cfg.FsyncProbe = 6, 3, quiet(), 50*time.Millisecond
+			r, err := Run(testCtx(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.checkpoints
+			if want < 0 {
+				want = r.Checkpoints
+				// Per execution: parallel START and SUCCEED, and per
+				// branch START, 2 updates per step, SUCCEED.
+				if wantUpdates := int64(6 * (2 + 3*(2+2*2))); r.Updates != wantUpdates {
+					t.Errorf("fanout sent %d updates, want %d", r.Updates, wantUpdates)
+				}
+			}
+			checkResult(t, r, 6, want)
+			lags := r.WakeLagMs.Count + r.CallbackLagMs.Count
+			if lags != tc.wakes {
+				t.Errorf("%d wake-up/callback lags recorded, want %d", lags, tc.wakes)
+			}
+			if r.Mode != "embedded" || !r.ServerSharedWithClient || r.ServerPeakRSSMB <= 0 || r.ServerCPUSeconds <= 0 {
+				t.Errorf("server figures: mode %s, peak RSS %v MB, CPU %v s", r.Mode, r.ServerPeakRSSMB, r.ServerCPUSeconds)
+			}
+			if r.FsyncsPerSec <= 0 || r.StoreTransactions <= 0 || r.CheckpointsPerFsync <= 0 {
+				t.Errorf("store figures: %v fsyncs/s, %d transactions, %v checkpoints per fsync", r.FsyncsPerSec, r.StoreTransactions, r.CheckpointsPerFsync)
+			}
+		})
+	}
+}
+
+// TestRemote runs the load generator against a server it did not start:
+// the functions are served over HTTP and registered with DURO_INVOKE_URL,
+// and the store counters come from /metrics.
+func TestRemote(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	ctx := testCtx(t)
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	r, err := Run(ctx, Config{Endpoint: srv.URL(), ServerPID: os.Getpid(), Scenario: ScenarioWaits, Steps: 1, Executions: 4,
+		Concurrency: 2, Suspended: 5, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, r, 4, 4*2)
+	if r.Mode != "remote" || r.ServerSharedWithClient || r.ServerPeakRSSMB <= 0 || r.Suspended != 5 {
+		t.Errorf("mode %s, shared %v, peak RSS %v MB, suspended %d", r.Mode, r.ServerSharedWithClient, r.ServerPeakRSSMB, r.Suspended)
+	}
+	if r.WakeLagMs.Count != 4 {
+		t.Errorf("%d wake-up lags, want 4", r.WakeLagMs.Count)
+	}
+	if r.StoreStatsNotAvailable != "" || r.StoreTransactions <= 0 {
+		t.Errorf("store counters from /metrics: %d transactions (%s)", r.StoreTransactions, r.StoreStatsNotAvailable)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	var h Histogram
+	for i := 1; i <= 10000; i++ {
+		h.Record(time.Duration(i) * time.Microsecond)
+	}
+	for _, q := range []float64{0.5, 0.9, 0.99} {
+		got, want := h.Percentile(q), time.Duration(q*10000)*time.Microsecond
+		if math.Abs(float64(got-want))/float64(want) > 0.01 {
+			t.Errorf("p%v = %v, want %v ± 1%%", q*100, got, want)
+		}
+	}
+	if s := h.Summary(); s.Max != 10 || s.Count != 10000 || math.Abs(s.Mean-5.0005) > 1e-3 {
+		t.Errorf("summary %+v", s)
+	}
+	for _, v := range []uint64{0, 1, 127, 128, 255, 256, 1 << 40, math.MaxInt64} {
+		if i := bucketOf(v); i < 0 || i >= histBuckets || (v > 0 && math.Abs(bucketValue(i)-float64(v))/float64(v) > 0.01) {
+			t.Errorf("bucketOf(%d) = %d (value %v)", v, i, bucketValue(i))
+		}
+	}
+}
+
+// BenchmarkCheckpointRoundTrip measures one step checkpoint ([START,
+// SUCCEED] of a step) through the HTTP API of an embedded server: the
+// lean player's request, the wire layer, the engine, the group commit and
+// the response. Executions of 10 steps run one at a time (sequential) or
+// 32 at a time (parallel); ns/op is per checkpoint, execution overheads
+// (start, invocation, completion) included.
+func BenchmarkCheckpointRoundTrip(b *testing.B) {
+	for _, conc := range []int{1, 32} {
+		name := "sequential"
+		if conc > 1 {
+			name = "parallel32"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := testCtx(b)
+			cfg := Config{Scenario: ScenarioSteps, Steps: 10, Concurrency: conc, Logger: quiet(), Progress: io.Discard}
+			if err := cfg.defaults(); err != nil {
+				b.Fatal(err)
+			}
+			m := &measurements{}
+			tg, err := startTarget(ctx, &cfg, m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tg.cleanup()
+			c := newWireClient(tg.base, 2*conc+64, m)
+			defer c.close()
+			p := newPlayer(cfg, c, m)
+			setup := sdkClient(c)
+			if err := createFunction(ctx, setup, "bench-rt", 3600, tg.register("bench-rt", p.handler(p.playSteps))); err != nil {
+				b.Fatal(err)
+			}
+			cfg.Executions = max(1, b.N/cfg.Steps)
+			b.ResetTimer()
+			if err := drive(ctx, c, "bench-rt", cfg, m); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if m.failed.Load() > 0 || m.checkpointErrors.Load() > 0 {
+				b.Fatalf("%d executions failed, %d checkpoint errors", m.failed.Load(), m.checkpointErrors.Load())
+			}
+			s := m.checkpointLatency.Summary()
+			b.ReportMetric(s.P50*1000, "p50-µs")
+			b.ReportMetric(s.P99*1000, "p99-µs")
+		})
+	}
+}

@@ -1,0 +1,325 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// wireOp is an operation as the envelope, a checkpoint response and
+// GetDurableExecutionState carry it; only what the player reads.
+// ScheduledEndTimestamp is epoch milliseconds in the envelope and epoch
+// seconds in API responses.
+type wireOp struct {
+	Id          string `json:"Id"`
+	ParentId    string `json:"ParentId"`
+	Type        string `json:"Type"`
+	Status      string `json:"Status"`
+	StepDetails *struct {
+		Result *string `json:"Result"`
+	} `json:"StepDetails"`
+	WaitDetails *struct {
+		ScheduledEndTimestamp *float64 `json:"ScheduledEndTimestamp"`
+	} `json:"WaitDetails"`
+	CallbackDetails *struct {
+		CallbackId *string `json:"CallbackId"`
+	} `json:"CallbackDetails"`
+}
+
+// envelope is the invocation payload of a durable function.
+type envelope struct {
+	DurableExecutionArn   string `json:"DurableExecutionArn"`
+	CheckpointToken       string `json:"CheckpointToken"`
+	InitialExecutionState struct {
+		Operations []wireOp `json:"Operations"`
+		NextMarker string   `json:"NextMarker"`
+	} `json:"InitialExecutionState"`
+	UpdatedOperationIds []string `json:"UpdatedOperationIds"`
+}
+
+// update is one OperationUpdate of a checkpoint request.
+type update struct {
+	Id              string           `json:"Id"`
+	ParentId        string           `json:"ParentId,omitempty"`
+	Name            string           `json:"Name,omitempty"`
+	Type            string           `json:"Type"`
+	SubType         string           `json:"SubType,omitempty"`
+	Action          string           `json:"Action"`
+	Payload         *string          `json:"Payload,omitempty"`
+	WaitOptions     *waitOptions     `json:"WaitOptions,omitempty"`
+	CallbackOptions *callbackOptions `json:"CallbackOptions,omitempty"`
+}
+
+type waitOptions struct {
+	WaitSeconds int32 `json:"WaitSeconds"`
+}
+
+type callbackOptions struct {
+	TimeoutSeconds int32 `json:"TimeoutSeconds,omitempty"`
+}
+
+type checkpointRequest struct {
+	CheckpointToken string   `json:"CheckpointToken"`
+	ClientToken     string   `json:"ClientToken"`
+	Updates         []update `json:"Updates"`
+}
+
+type checkpointResponse struct {
+	CheckpointToken   *string `json:"CheckpointToken"`
+	NewExecutionState struct {
+		Operations []wireOp `json:"Operations"`
+		NextMarker string   `json:"NextMarker"`
+	} `json:"NewExecutionState"`
+}
+
+type stateResponse struct {
+	Operations []wireOp `json:"Operations"`
+	NextMarker string   `json:"NextMarker"`
+}
+
+// wireClient speaks the durable execution API over plain HTTP, with one
+// keep-alive connection pool for everything the load generator sends. Its
+// transport times every CheckpointDurableExecution round trip, whoever
+// sends it (the lean player or the durable SDK).
+type wireClient struct {
+	base string
+	http *http.Client
+	m    *measurements
+}
+
+// newWireClient returns a client for the server at base with room for
+// conns idle keep-alive connections, so that a closed-loop load never
+// re-dials.
+func newWireClient(base string, conns int, m *measurements) *wireClient {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 0
+	tr.MaxIdleConnsPerHost = conns
+	tr.IdleConnTimeout = 5 * time.Minute
+	return &wireClient{base: strings.TrimSuffix(base, "/"), http: &http.Client{Transport: &timingTransport{next: tr, m: m}}, m: m}
+}
+
+func (c *wireClient) close() {
+	c.http.CloseIdleConnections()
+}
+
+// timingTransport records the round trip of each checkpoint request, from
+// sending it to the end of its response body.
+type timingTransport struct {
+	next http.RoundTripper
+	m    *measurements
+}
+
+func (t *timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/checkpoint") {
+		return t.next.RoundTrip(r)
+	}
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		t.m.checkpointErrors.Add(1)
+		return resp, err
+	}
+	ok := resp.StatusCode == http.StatusOK
+	resp.Body = &timedBody{ReadCloser: resp.Body, done: func() {
+		if ok {
+			t.m.checkpoints.Add(1)
+			t.m.checkpointLatency.Record(time.Since(start))
+		} else {
+			t.m.checkpointErrors.Add(1)
+		}
+	}}
+	return resp, nil
+}
+
+// timedBody calls done once, when the body is exhausted or closed.
+type timedBody struct {
+	io.ReadCloser
+	once atomic.Bool
+	done func()
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && b.once.CompareAndSwap(false, true) {
+		b.done()
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	if b.once.CompareAndSwap(false, true) {
+		b.done()
+	}
+	return b.ReadCloser.Close()
+}
+
+// apiError is a non-2xx answer of the API.
+type apiError struct {
+	Status int
+	Body   string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %.300s", e.Status, e.Body) }
+
+// do sends a request and decodes a JSON answer into out (nil: discard).
+func (c *wireClient) do(ctx context.Context, method, path string, header http.Header, body []byte, out any) (http.Header, int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s: read response: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		return resp.Header, resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, &apiError{Status: resp.StatusCode, Body: string(b)})
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return nil, 0, fmt.Errorf("%s %s: decode response: %w", method, path, err)
+		}
+	}
+	return resp.Header, resp.StatusCode, nil
+}
+
+func executionPath(arn string) string {
+	return "/2025-12-01/durable-executions/" + url.PathEscape(arn)
+}
+
+// checkpoint sends CheckpointDurableExecution with a fresh ClientToken,
+// as the AWS SDKs do (they fill the idempotency token in).
+func (c *wireClient) checkpoint(ctx context.Context, arn, token string, updates []update) (*checkpointResponse, error) {
+	body, err := json.Marshal(checkpointRequest{CheckpointToken: token, ClientToken: newUUID(), Updates: updates})
+	if err != nil {
+		return nil, fmt.Errorf("encode checkpoint: %w", err)
+	}
+	var out checkpointResponse
+	if _, _, err := c.do(ctx, http.MethodPost, executionPath(arn)+"/checkpoint", nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// state pages GetDurableExecutionState.
+func (c *wireClient) state(ctx context.Context, arn, token, marker string) (*stateResponse, error) {
+	q := url.Values{"CheckpointToken": {token}, "Marker": {marker}, "MaxItems": {"1000"}}
+	var out stateResponse
+	if _, _, err := c.do(ctx, http.MethodGet, executionPath(arn)+"/state?"+q.Encode(), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// errFunction is a synchronous Invoke whose execution did not succeed.
+var errFunction = errors.New("execution did not succeed")
+
+// invoke starts an execution of function (qualifier $LATEST). A
+// synchronous invoke waits for the execution to end and fails with
+// errFunction unless it succeeded; an asynchronous one returns at once.
+func (c *wireClient) invoke(ctx context.Context, function string, payload []byte, async bool) error {
+	h := http.Header{}
+	if async {
+		h.Set("X-Amz-Invocation-Type", "Event")
+	}
+	path := "/2015-03-31/functions/" + url.PathEscape(function) + "/invocations?Qualifier=%24LATEST"
+	var out json.RawMessage
+	hdr, _, err := c.do(ctx, http.MethodPost, path, h, payload, &out)
+	if err != nil {
+		return err
+	}
+	if fe := hdr.Get("X-Amz-Function-Error"); fe != "" {
+		return fmt.Errorf("invoke %s: %w: %s: %.300s", function, errFunction, fe, out)
+	}
+	return nil
+}
+
+// callbackSuccess sends SendDurableExecutionCallbackSuccess.
+func (c *wireClient) callbackSuccess(ctx context.Context, callbackID string, result []byte) error {
+	path := "/2025-12-01/durable-execution-callbacks/" + url.PathEscape(callbackID) + "/succeed"
+	_, _, err := c.do(ctx, http.MethodPost, path, http.Header{"Content-Type": {"application/octet-stream"}}, result, nil)
+	return err
+}
+
+// storeMetrics are a server's group-commit counters.
+type storeMetrics struct {
+	transactions int64         // committed transactions (one WAL fsync each)
+	commits      int64         // mutations they carried
+	busy         time.Duration // time spent in transactions
+}
+
+// scrapeStoreMetrics reads a server's group-commit counters from /metrics.
+func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, error) {
+	var out storeMetrics
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
+	if err != nil {
+		return out, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("GET /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("GET /metrics: HTTP %d %v", resp.StatusCode, err)
+	}
+	found := 0
+	for line := range strings.SplitSeq(string(b), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		var f float64
+		if _, err := fmt.Sscan(val, &f); err != nil {
+			continue
+		}
+		switch name {
+		case "duro_store_commit_batch_size_count":
+			out.transactions = int64(f)
+		case "duro_store_commit_batch_size_sum":
+			out.commits = int64(f)
+		case "duro_store_commit_duration_seconds_sum":
+			out.busy = time.Duration(f * float64(time.Second))
+		default:
+			continue
+		}
+		found++
+	}
+	if found < 3 {
+		return out, errors.New("GET /metrics: no duro_store_commit_batch_size and duro_store_commit_duration_seconds series")
+	}
+	return out, nil
+}
+
+// newUUID returns a random UUID v4 string.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,97 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// WAL checkpointing. SQLite's automatic checkpoint runs inside the commit
+// that finds the WAL past 1000 pages: that commit, and so the group
+// committer and every mutation queued behind it, then also copies the WAL
+// into the database file and fsyncs it. Here a background goroutine on a
+// connection of its own runs PASSIVE checkpoints instead, which block
+// neither the writer nor readers and do the bulk of the copying.
+//
+// A background checkpoint never catches up with a busy writer, though, and
+// SQLite only restarts the WAL from its beginning once a checkpoint has
+// copied every frame: under sustained load the WAL would grow without
+// bound (a GB a minute at a few thousand commits per second). So when the
+// checkpointer sees more than walRestartFrames frames, the committer runs
+// one checkpoint itself between two batches; no frame is added meanwhile,
+// the background has already copied nearly all of them, and the next
+// transaction restarts the WAL. SQLite's own automatic checkpoint stays as
+// a backstop, at walAutoCheckpointFrames.
+const (
+	// walCheckpointEvery is how often the checkpointer runs while commits
+	// happen. At thousands of commits per second the WAL grows by a few MB
+	// in that time.
+	walCheckpointEvery = 100 * time.Millisecond
+	// walCheckpointIdle is how often it runs regardless, for the writes
+	// that do not go through the group committer (functions, logs).
+	walCheckpointIdle = 5 * time.Second
+	// walRestartFrames bounds the WAL to about 16 MB of 4 KiB pages, plus
+	// what is written in one walCheckpointEvery.
+	walRestartFrames = 4096
+	// walAutoCheckpointFrames is SQLite's automatic checkpoint threshold on
+	// the writer, in case the checkpointer cannot run.
+	walAutoCheckpointFrames = 16 * walRestartFrames
+)
+
+// openCheckpointer opens the checkpointer's connection.
+func openCheckpointer(ctx context.Context, base string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", base)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// runCheckpointer checkpoints the WAL until stop is closed. A failed
+// checkpoint (the database busy past busy_timeout, say) is left to the
+// next round.
+func (s *Store) runCheckpointer(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(walCheckpointEvery)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if !s.walDirty.Swap(false) && time.Since(last) < walCheckpointIdle {
+			continue
+		}
+		last = time.Now()
+		var busy, frames, copied int
+		if err := s.checkpointDB.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			s.walDirty.Store(true)
+			continue
+		}
+		s.walFrames.Store(int64(frames))
+	}
+}
+
+// restartWAL runs on the committer, between batches: once the WAL has
+// grown past walRestartFrames, it finishes the background checkpoint's work
+// so that the next transaction restarts the WAL. An incomplete checkpoint
+// (a reader still on an old snapshot) waits for the checkpointer's next
+// report rather than being retried at every batch.
+func (s *Store) restartWAL() {
+	if s.walFrames.Load() < walRestartFrames {
+		return
+	}
+	s.walFrames.Store(0)
+	var busy, frames, copied int
+	_ = s.writer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+}
