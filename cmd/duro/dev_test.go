@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/duro-run/duro/internal/durable"
+)
+
+const devTemplate = `AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Greeter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: greeter
+      Runtime: nodejs22.x
+      Handler: index.handler
+      CodeUri: src/
+`
+
+// `duro dev --template` registers a template's functions, serves them, and
+// reloads a function when its code changes.
+func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is needed (CI installs it): %v", err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "template.yaml"), devTemplate)
+	write(filepath.Join(src, "index.js"), `exports.handler = async () => "v1";`)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--template", filepath.Join(dir, "template.yaml"),
+			"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "error"}, &stdout, &stderr)
+	}()
+	urlRe := regexp.MustCompile(`serving the AWS Lambda API at (http://\S+)`)
+	var endpoint string
+	for deadline := time.Now().Add(30 * time.Second); endpoint == ""; {
+		if m := urlRe.FindStringSubmatch(stdout.String()); m != nil {
+			endpoint = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("duro dev exited with %d:\n%s\n%s", code, stdout.String(), stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("duro dev did not start:\n%s\n%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	client := durable.NewClient(endpoint)
+	invoke := func() string {
+		t.Helper()
+		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("greeter"), Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatalf("Invoke: %v", err)
+		}
+		if out.FunctionError != nil {
+			t.Fatalf("function error: %s", out.Payload)
+		}
+		return string(out.Payload)
+	}
+	if got := invoke(); got != `"v1"` {
+		t.Fatalf("first invoke = %s, want \"v1\"", got)
+	}
+
+	write(filepath.Join(src, "index.js"), `exports.handler = async () => "v2";`)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		got := invoke()
+		if got == `"v2"` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %s after the code changed:\n%s", got, stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("duro dev exited with %d after cancel:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("duro dev did not stop")
+	}
+}
