@@ -42,6 +42,9 @@ type Config struct {
 	// DefaultRetentionDays applies when DurableConfig has no
 	// RetentionPeriodInDays. Default 14 (CloudFormation's default).
 	DefaultRetentionDays int
+	// Clock tells the time (default time.Now). Tests move it forward to see
+	// day-long timers, such as retention, fire.
+	Clock func() time.Time
 	// TimerPollInterval bounds how long the timer loop sleeps without a
 	// local signal, so that timers written by other nodes fire. Default 1s.
 	TimerPollInterval time.Duration
@@ -109,6 +112,9 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 	if cfg.DefaultRetentionDays <= 0 {
 		cfg.DefaultRetentionDays = 14
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	if cfg.TimerPollInterval <= 0 {
 		cfg.TimerPollInterval = time.Second
 	}
@@ -122,7 +128,7 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 		invoker:   inv,
 		log:       cfg.Logger,
 		sign:      signer{key: cfg.SigningKey},
-		now:       time.Now,
+		now:       cfg.Clock,
 		cache:     map[string]*execState{},
 		waiters:   map[string][]chan struct{}{},
 		timerWake: make(chan struct{}, 1),
