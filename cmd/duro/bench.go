@@ -30,7 +30,14 @@ data directory and the functions are in-process handlers; CPU and RSS are then
 this process's, load generator included. With --endpoint, the functions are
 served by this process over HTTP (--handler-listen, --handler-url) and
 registered with DURO_INVOKE_URL, so the remote server must be able to reach
-that URL; pass --server-pid to read the server's CPU and RSS from /proc.
+that URL (for a server on another host: --handler-listen 0.0.0.0:9600
+--handler-url http://<this host>:9600); pass --server-pid to read the server's
+CPU and RSS from /proc when it runs on this machine.
+
+Executions run closed-loop (--concurrency workers, each starting the next
+execution when its last one ends) or, with --rate, open-loop at a fixed start
+rate. --suspended parks that many executions on a long wait before the
+measured run, to measure with a large timer backlog.
 
 Scenarios: steps (--steps sequential steps), waits (a step and a wait of
 --wait-seconds, --steps times), callbacks (a step and a callback completed by
