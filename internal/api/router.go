@@ -242,9 +242,11 @@ func (s *server) middleware(next http.Handler) http.Handler {
 					writeErrorBody(rec, shapeService, serviceFaultMessage)
 				}
 			}
-			s.log.DebugContext(r.Context(), "request",
-				"requestId", id, "op", rec.op, "method", r.Method, "path", r.URL.EscapedPath(),
-				"status", rec.status, "duration", time.Since(start))
+			if s.log.Enabled(r.Context(), slog.LevelDebug) { // spare the hot path the arguments
+				s.log.DebugContext(r.Context(), "request",
+					"requestId", id, "op", rec.op, "method", r.Method, "path", r.URL.EscapedPath(),
+					"status", rec.status, "duration", time.Since(start))
+			}
 		}()
 
 		if !canonicalPath(r.URL.EscapedPath()) {

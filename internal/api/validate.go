@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -17,17 +18,114 @@ type stringRule struct {
 	// pattern is the model's text, quoted verbatim in error messages.
 	pattern string
 	re      *regexp.Regexp
+	// match is a faster equivalent of re, when there is one.
+	match func(string) bool
 	// sensitive members are never echoed in error messages.
 	sensitive bool
 }
 
 // newStringRule compiles a rule; an empty pattern means length-only.
+//
+// Checkpoints run several rules per request, and Go's regexp engine cost
+// as much CPU as the rest of the request's validation together, so the
+// common shapes get a matcher of their own: a character class repeated
+// (most identifiers), the same followed by up to two '=' (tokens), and for
+// the rest (ARNs, function names) a memo of values already seen to match.
 func newStringRule(min, max int, pattern string) stringRule {
 	r := stringRule{min: min, max: max, pattern: pattern}
-	if pattern != "" {
-		r.re = regexp.MustCompile(`^(?:` + pattern + `)$`)
+	if pattern == "" {
+		return r
+	}
+	r.re = regexp.MustCompile(`^(?:` + pattern + `)$`)
+	switch {
+	case classRepeat.MatchString(pattern):
+		set, re := asciiSet(pattern[:len(pattern)-1]), r.re
+		r.match = func(v string) bool {
+			if !isASCII(v) {
+				return re.MatchString(v)
+			}
+			return v != "" && set.all(v)
+		}
+	case strings.HasSuffix(pattern, "+={0,2}") && classRepeat.MatchString(strings.TrimSuffix(pattern, "={0,2}")) &&
+		!asciiSet(strings.TrimSuffix(pattern, "+={0,2}"))['=']:
+		set, re := asciiSet(strings.TrimSuffix(pattern, "+={0,2}")), r.re
+		r.match = func(v string) bool {
+			if !isASCII(v) {
+				return re.MatchString(v)
+			}
+			body := strings.TrimRight(v, "=")
+			return body != "" && len(v)-len(body) <= 2 && set.all(body)
+		}
+	default:
+		m := &memo{re: r.re}
+		r.match = m.match
 	}
 	return r
+}
+
+// classRepeat recognises a pattern that is one bracketed class, repeated.
+var classRepeat = regexp.MustCompile(`^\[[^\]]*\]\+$`)
+
+// byteSet is a set of ASCII bytes.
+type byteSet [128]bool
+
+// asciiSet evaluates a bracketed class on every ASCII byte, so that the set
+// means exactly what the regular expression means.
+func asciiSet(class string) *byteSet {
+	re := regexp.MustCompile(`^` + class + `$`)
+	var set byteSet
+	for c := range 128 {
+		set[c] = re.MatchString(string(rune(c)))
+	}
+	return &set
+}
+
+// all reports whether every byte of the ASCII string v is in the set.
+func (s *byteSet) all(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if !s[v[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 128 {
+			return false
+		}
+	}
+	return true
+}
+
+// memo remembers values that matched a pattern. It is bounded by starting
+// over when full; values that did not match are not remembered.
+type memo struct {
+	re   *regexp.Regexp
+	mu   sync.Mutex
+	seen map[string]struct{}
+}
+
+const memoMax = 4096
+
+func (m *memo) match(v string) bool {
+	m.mu.Lock()
+	_, ok := m.seen[v]
+	m.mu.Unlock()
+	if ok {
+		return true
+	}
+	if !m.re.MatchString(v) {
+		return false
+	}
+	m.mu.Lock()
+	if m.seen == nil || len(m.seen) >= memoMax {
+		m.seen = make(map[string]struct{}, 64)
+	}
+	m.seen[v] = struct{}{}
+	m.mu.Unlock()
+	return true
 }
 
 // Constraints of lambda-durable-model.json (protocol.md §3.2), by shape name.
@@ -118,7 +216,7 @@ func (v *violations) null(field string) {
 // str checks a present string against r.
 func (v *violations) str(field, value string, r stringRule) {
 	n := utf8.RuneCountInString(value)
-	if r.re != nil && !r.re.MatchString(value) {
+	if r.re != nil && !r.matches(value) {
 		v.add(field, &value, r.sensitive, "Member must satisfy regular expression pattern: "+r.pattern)
 	}
 	if n < r.min {
@@ -127,6 +225,13 @@ func (v *violations) str(field, value string, r stringRule) {
 	if r.max > 0 && n > r.max {
 		v.add(field, &value, r.sensitive, fmt.Sprintf("Member must have length less than or equal to %d", r.max))
 	}
+}
+
+func (r *stringRule) matches(v string) bool {
+	if r.match != nil {
+		return r.match(v)
+	}
+	return r.re.MatchString(v)
 }
 
 // required checks a required string whose absence decodes as "".

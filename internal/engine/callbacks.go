@@ -46,7 +46,7 @@ func (e *Engine) CallbackSuccess(ctx context.Context, callbackID string, result 
 		s.deleteTimer(timerCallbackTimeout + op.Id)
 		s.deleteTimer(timerHeartbeat + op.Id)
 		s.emit(now, op, Event{EventType: "CallbackSucceeded", CallbackSucceededDetails: &ResultDetails{Result: EventResult{Payload: &r}}})
-		e.wake(s, now)
+		e.wake(ctx, s, now)
 	})
 }
 
@@ -63,7 +63,7 @@ func (e *Engine) CallbackFailure(ctx context.Context, callbackID string, cause *
 		s.deleteTimer(timerCallbackTimeout + op.Id)
 		s.deleteTimer(timerHeartbeat + op.Id)
 		s.emit(now, op, Event{EventType: "CallbackFailed", CallbackFailedDetails: &ErrorDetails{Error: EventError{Payload: cause}}})
-		e.wake(s, now)
+		e.wake(ctx, s, now)
 	})
 }
 

@@ -28,38 +28,10 @@ func (e *Engine) Checkpoint(ctx context.Context, in CheckpointInput) (Checkpoint
 	var out CheckpointOutput
 	start, requestID := e.now(), ""
 	_, err = e.update(ctx, ref.ID, func(s *execState) error {
-		out = CheckpointOutput{}
 		requestID = s.data.InvocationID
-		if lc := s.data.LastCheckpoint; lc != nil && in.ClientToken != "" && lc.Token == in.CheckpointToken && lc.ClientToken == in.ClientToken {
-			if err := json.Unmarshal(lc.Response, &out); err != nil {
-				return internalError("decode stored checkpoint response", err)
-			}
-			return errAbort
-		}
-		if s.terminal() || s.data.InvocationID == "" || s.data.Final != nil || seq != s.data.TokenSeq {
-			return staleToken("token is stale or the execution is no longer running")
-		}
-		if err := validateUpdates(s, in.Updates); err != nil {
-			return err
-		}
-		now := e.now()
-		for i := range in.Updates {
-			e.applyUpdate(s, now, &in.Updates[i])
-		}
-		e.completeDueTimers(s, now)
-		if s.data.Final == nil {
-			s.data.TokenSeq++
-			tok := e.sign.checkpointToken(s.row.ID, s.data.TokenSeq)
-			out.CheckpointToken = &tok
-		}
-		out.NewExecutionState.Operations = s.delta()
-		s.data.DeliveredSeq = s.data.ChangeSeq
-		resp, err := json.Marshal(out)
-		if err != nil {
-			return internalError("encode checkpoint response", err)
-		}
-		s.data.LastCheckpoint = &dedupEntry{Token: in.CheckpointToken, ClientToken: in.ClientToken, Response: resp}
-		return nil
+		var err error
+		out, err = e.applyCheckpoint(s, &in, seq)
+		return err
 	})
 	e.observeCheckpoint(ref, &in, requestID, start, err)
 	if errors.Is(err, store.ErrNotFound) {
@@ -69,6 +41,59 @@ func (e *Engine) Checkpoint(ctx context.Context, in CheckpointInput) (Checkpoint
 		return CheckpointOutput{}, err
 	}
 	return out, nil
+}
+
+// applyCheckpoint is Checkpoint's work on the loaded execution: validate
+// and apply the updates, issue the next token, and compute the response.
+// errAbort means out answers a retry and nothing changed.
+func (e *Engine) applyCheckpoint(s *execState, in *CheckpointInput, seq int64) (CheckpointOutput, error) {
+	if lc := s.data.LastCheckpoint; lc != nil && in.ClientToken != "" && lc.Seq == seq && lc.ClientToken == in.ClientToken {
+		return s.replay(e, lc), errAbort
+	}
+	if s.terminal() || s.data.InvocationID == "" || s.data.Final != nil || seq != s.data.TokenSeq {
+		return CheckpointOutput{}, staleToken("token is stale or the execution is no longer running")
+	}
+	if err := validateUpdates(s, in.Updates); err != nil {
+		return CheckpointOutput{}, err
+	}
+	now := e.now()
+	for i := range in.Updates {
+		e.applyUpdate(s, now, &in.Updates[i])
+	}
+	e.completeDueTimers(s, now)
+	var out CheckpointOutput
+	if s.data.Final == nil {
+		s.data.TokenSeq++
+		tok := e.sign.checkpointToken(s.row.ID, s.data.TokenSeq)
+		out.CheckpointToken = &tok
+	}
+	out.NewExecutionState.Operations = s.delta()
+	s.data.DeliveredSeq = s.data.ChangeSeq
+	lc := &dedupEntry{Seq: seq, ClientToken: in.ClientToken, Issued: out.CheckpointToken != nil}
+	for i := range out.NewExecutionState.Operations {
+		lc.Ops = append(lc.Ops, out.NewExecutionState.Operations[i].Id)
+	}
+	s.data.LastCheckpoint = lc
+	return out, nil
+}
+
+// replay rebuilds the response to the last checkpoint for a retry of it
+// (same token, same ClientToken): the same token, and the same operations,
+// as they are now. Rebuilding it instead of storing the response keeps the
+// execution row, which every checkpoint rewrites, small.
+func (s *execState) replay(e *Engine, lc *dedupEntry) CheckpointOutput {
+	out := CheckpointOutput{}
+	if lc.Issued {
+		tok := e.sign.checkpointToken(s.row.ID, lc.Seq+1)
+		out.CheckpointToken = &tok
+	}
+	out.NewExecutionState.Operations = []Operation{}
+	for _, id := range lc.Ops {
+		if op := s.ops[id]; op != nil {
+			out.NewExecutionState.Operations = append(out.NewExecutionState.Operations, op.Operation.clone())
+		}
+	}
+	return out
 }
 
 // delta lists the operations changed since the state last delivered to the

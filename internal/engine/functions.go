@@ -81,6 +81,7 @@ func (e *Engine) CreateFunction(ctx context.Context, in CreateFunctionInput) (Fu
 	if err := e.saveCode(ctx, &cfg, code, in.LocalCodeDir); err != nil {
 		return FunctionConfiguration{}, err
 	}
+	defer e.functions.clear()
 	err = e.store.CreateFunction(ctx, store.FunctionRow{Name: ref.Name, Version: latest, Data: encodeFunction(functionData{Config: cfg})})
 	if errors.Is(err, store.ErrExists) {
 		return FunctionConfiguration{}, Errorf(KindResourceConflict, "Function already exist: %s", ref.Name)
@@ -97,6 +98,13 @@ func (e *Engine) CreateFunction(ctx context.Context, in CreateFunctionInput) (Fu
 // resolveFunction finds a function version from a name label and a
 // qualifier; an unqualified reference resolves to $LATEST.
 func (e *Engine) resolveFunction(ctx context.Context, name, qualifier string) (FunctionConfiguration, error) {
+	return e.readFunction(ctx, name, qualifier, true)
+}
+
+// readFunction resolves a function, from the cache when cached is set. The
+// public read APIs do not use the cache, so that they always show the
+// store's state.
+func (e *Engine) readFunction(ctx context.Context, name, qualifier string, cached bool) (FunctionConfiguration, error) {
 	ref, err := e.parseFunctionName(name)
 	if err != nil {
 		return FunctionConfiguration{}, err
@@ -108,6 +116,10 @@ func (e *Engine) resolveFunction(ctx context.Context, name, qualifier string) (F
 	if q == "" {
 		q = latest
 	}
+	now := time.Now()
+	if cfg, ok := e.functions.get(ref.Name, q, now); ok && cached {
+		return cfg, nil
+	}
 	row, err := e.lookupVersion(ctx, ref.Name, q)
 	if err != nil {
 		return FunctionConfiguration{}, err
@@ -116,6 +128,7 @@ func (e *Engine) resolveFunction(ctx context.Context, name, qualifier string) (F
 	if err != nil {
 		return FunctionConfiguration{}, internalError("resolve function", err)
 	}
+	e.functions.put(ref.Name, q, d.Config, now)
 	return d.Config, nil
 }
 
@@ -155,7 +168,7 @@ func (e *Engine) lookupVersion(ctx context.Context, name, qualifier string) (sto
 
 // GetFunction implements Service.
 func (e *Engine) GetFunction(ctx context.Context, name, qualifier string) (GetFunctionOutput, error) {
-	cfg, err := e.resolveFunction(ctx, name, qualifier)
+	cfg, err := e.readFunction(ctx, name, qualifier, false)
 	if err != nil {
 		return GetFunctionOutput{}, err
 	}
@@ -164,7 +177,7 @@ func (e *Engine) GetFunction(ctx context.Context, name, qualifier string) (GetFu
 
 // GetFunctionConfiguration implements Service.
 func (e *Engine) GetFunctionConfiguration(ctx context.Context, name, qualifier string) (FunctionConfiguration, error) {
-	return e.resolveFunction(ctx, name, qualifier)
+	return e.readFunction(ctx, name, qualifier, false)
 }
 
 // UpdateFunctionConfiguration updates $LATEST.
@@ -205,6 +218,7 @@ func (e *Engine) updateLatest(ctx context.Context, name, what string, change fun
 	if err != nil {
 		return FunctionConfiguration{}, err
 	}
+	defer e.functions.clear()
 	for {
 		row, err := e.lookupVersion(ctx, ref.Name, latest)
 		if err != nil {
@@ -243,6 +257,7 @@ func (e *Engine) PublishVersion(ctx context.Context, name, description string) (
 	if err != nil {
 		return FunctionConfiguration{}, err
 	}
+	defer e.functions.clear()
 	for {
 		row, err := e.lookupVersion(ctx, ref.Name, latest)
 		if err != nil {
@@ -290,6 +305,7 @@ func (e *Engine) DeleteFunction(ctx context.Context, name, qualifier string) err
 	if _, err := e.lookupVersion(ctx, ref.Name, orLatest(q)); err != nil {
 		return err
 	}
+	defer e.functions.clear()
 	if err := e.store.DeleteFunction(ctx, ref.Name, q); err != nil {
 		return internalError("delete function", err)
 	}

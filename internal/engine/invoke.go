@@ -109,75 +109,84 @@ type invocationPlan struct {
 	start     time.Time
 }
 
-// fireInvoke starts an invocation of an execution that has none in flight.
+// fireInvoke starts an invocation of an execution that has none in flight
+// (the invoke timer: retries after a failed invocation, recovered leases).
 func (e *Engine) fireInvoke(ctx context.Context, execID string) error {
-	var plan *invocationPlan
 	_, err := e.update(ctx, execID, func(s *execState) error {
-		plan = nil
 		s.deleteTimer(timerInvoke)
 		if s.terminal() || s.data.InvocationID != "" {
 			return nil
 		}
-		fn, err := e.resolveFunction(ctx, s.row.FunctionName, s.row.FunctionVersion)
-		if err != nil {
-			if KindOf(err) == KindNotFound {
-				now := e.now()
-				e.finish(s, now, StatusFailed, nil, NewError("ResourceNotFoundException", "Function not found: "+s.data.FunctionArn))
-				return nil
-			}
-			return err
-		}
-		now := e.now()
-		var updated []string
-		for _, id := range s.order {
-			if op := s.ops[id]; op.ChangeSeq > s.data.DeliveredSeq && op.Type != OpExecution {
-				updated = append(updated, id)
-			}
-		}
-		s.data.TokenSeq++
-		s.data.InvocationID = newID()
-		s.data.InvocationStart = now
-		s.data.DeliveredSeq = s.data.ChangeSeq
-		timeout := time.Duration(fn.Timeout) * time.Second
-		s.row.LeaseOwner = e.cfg.NodeID
-		s.row.LeaseUntil = now.Add(timeout + time.Minute)
-		env := envelope{
-			DurableExecutionArn: s.row.ARN,
-			CheckpointToken:     e.sign.checkpointToken(s.row.ID, s.data.TokenSeq),
-			UpdatedOperationIds: updated,
-		}
-		if env.UpdatedOperationIds == nil {
-			env.UpdatedOperationIds = []string{}
-		}
-		size := 0
-		for _, op := range s.visible() {
-			if len(env.InitialExecutionState.Operations) >= envelopeMaxOps || size > envelopeMaxBytes {
-				env.InitialExecutionState.NextMarker = strconv.FormatInt(op.Seq-1, 10)
-				break
-			}
-			eo := toEnvelopeOperation(&op.Operation)
-			env.InitialExecutionState.Operations = append(env.InitialExecutionState.Operations, eo)
-			size += opSize(&op.Operation)
-		}
-		payload, err := json.Marshal(env)
-		if err != nil {
-			return internalError("encode envelope", err)
-		}
-		plan = &invocationPlan{
-			execID: s.row.ID, requestID: s.data.InvocationID, arn: s.row.ARN, fn: fn, payload: payload,
-			tenant: s.data.TenantID, trace: s.data.TraceID, endpoint: s.data.InvokeEndpoint, start: now,
-		}
-		return nil
+		return e.beginInvocation(ctx, s, e.now())
 	})
-	if err != nil || plan == nil {
+	return err
+}
+
+// beginInvocation starts an invocation as part of the mutation being
+// built: it issues a fresh checkpoint token (fencing every older one),
+// takes the lease and encodes the envelope. The call itself starts after
+// the mutation commits. Starting it here rather than through an invoke
+// timer saves a commit and a trip through the timer loop on every start
+// and wake-up; the lease covers a crash between the commit and the call.
+func (e *Engine) beginInvocation(ctx context.Context, s *execState, now time.Time) error {
+	fn, err := e.resolveFunction(ctx, s.row.FunctionName, s.row.FunctionVersion)
+	if err != nil {
+		if KindOf(err) == KindNotFound {
+			e.finish(s, now, StatusFailed, nil, NewError("ResourceNotFoundException", "Function not found: "+s.data.FunctionArn))
+			return nil
+		}
 		return err
 	}
+	var updated []string
+	for _, id := range s.order {
+		if op := s.ops[id]; op.ChangeSeq > s.data.DeliveredSeq && op.Type != OpExecution {
+			updated = append(updated, id)
+		}
+	}
+	s.data.TokenSeq++
+	s.data.InvocationID = newID()
+	s.data.InvocationStart = now
+	s.data.DeliveredSeq = s.data.ChangeSeq
+	timeout := time.Duration(fn.Timeout) * time.Second
+	s.row.LeaseOwner = e.cfg.NodeID
+	s.row.LeaseUntil = now.Add(timeout + time.Minute)
+	env := envelope{
+		DurableExecutionArn: s.row.ARN,
+		CheckpointToken:     e.sign.checkpointToken(s.row.ID, s.data.TokenSeq),
+		UpdatedOperationIds: updated,
+	}
+	if env.UpdatedOperationIds == nil {
+		env.UpdatedOperationIds = []string{}
+	}
+	size := 0
+	for _, op := range s.visible() {
+		if len(env.InitialExecutionState.Operations) >= envelopeMaxOps || size > envelopeMaxBytes {
+			env.InitialExecutionState.NextMarker = strconv.FormatInt(op.Seq-1, 10)
+			break
+		}
+		eo := toEnvelopeOperation(&op.Operation)
+		env.InitialExecutionState.Operations = append(env.InitialExecutionState.Operations, eo)
+		size += opSize(&op.Operation)
+	}
+	payload, err := json.Marshal(env)
+	if err != nil {
+		return internalError("encode envelope", err)
+	}
+	plan := &invocationPlan{
+		execID: s.row.ID, requestID: s.data.InvocationID, arn: s.row.ARN, fn: fn, payload: payload,
+		tenant: s.data.TenantID, trace: s.data.TraceID, endpoint: s.data.InvokeEndpoint, start: now,
+	}
+	s.extra = append(s.extra, func() { e.launch(plan) })
+	return nil
+}
+
+// launch runs a committed invocation plan in the background.
+func (e *Engine) launch(plan *invocationPlan) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		e.runInvocation(plan)
 	}()
-	return nil
 }
 
 // opSize estimates an operation's encoded size: its payloads plus a
@@ -321,7 +330,7 @@ func (e *Engine) completeInvocation(ctx context.Context, p *invocationPlan, resp
 		default: // PENDING
 			s.data.Failures = 0
 			if s.data.ChangeSeq > s.data.DeliveredSeq {
-				s.setTimer(timerInvoke, now)
+				e.wake(ctx, s, now)
 			}
 		}
 		return nil
@@ -389,6 +398,5 @@ func (e *Engine) finish(s *execState, now time.Time, status string, result *stri
 		s.setTimers = append(s.setTimers, store.TimerRow{ExecutionID: p.ExecutionID, Key: timerChildDone + p.OperationID, Due: now})
 	}
 	e.observeFinished(s)
-	id := s.row.ID
-	s.extra = append(s.extra, func() { e.notifyTerminal(id) })
+	s.extra = append(s.extra, func() { e.notifyTerminal(s.row.ID, describe(&s.row, &s.data, true)) })
 }

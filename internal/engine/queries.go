@@ -52,6 +52,11 @@ func (e *Engine) GetExecution(ctx context.Context, arn string, includeData bool)
 	if err := json.Unmarshal(row.Data, &d); err != nil {
 		return ExecutionDescription{}, internalError("decode execution", err)
 	}
+	return describe(&row, &d, includeData), nil
+}
+
+// describe builds an execution's public description.
+func describe(row *store.ExecutionRow, d *execData, includeData bool) ExecutionDescription {
 	out := ExecutionDescription{
 		DurableExecutionArn: row.ARN, DurableExecutionName: row.Name, FunctionArn: d.FunctionArn,
 		Status: row.Status, StartTimestamp: Timestamp(row.StartTime), EndTimestamp: TimestampPtr(row.EndTime),
@@ -67,7 +72,7 @@ func (e *Engine) GetExecution(ctx context.Context, arn string, includeData bool)
 	} else {
 		out.ExecutionDataIncluded = ptr(false)
 	}
-	return out, nil
+	return out
 }
 
 func pageSize(n, def int) int {

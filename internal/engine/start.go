@@ -52,12 +52,12 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (StartOutput
 func (e *Engine) startExecution(ctx context.Context, fn FunctionConfiguration, version string, in StartInput, parent *parentRef, id string) (StartOutput, error) {
 	sum := sha256.Sum256(in.Payload)
 	hash := hex.EncodeToString(sum[:])
+	if id == "" {
+		id = newExecutionID(e.now())
+	}
 	name := in.Name
 	if name == "" {
-		name = newID()
-	}
-	if id == "" {
-		id = newID()
+		name = id
 	}
 	arn := e.executionArn(fn.FunctionName, version, name, id)
 	qualifiedFn := e.functionArn(fn.FunctionName) + ":" + version
@@ -104,7 +104,9 @@ func (e *Engine) startExecution(ctx context.Context, fn FunctionConfiguration, v
 		Input: EventInput{Payload: &input}, ExecutionTimeout: timeout,
 	}})
 	s.setTimer(timerExecutionTimeout, now.Add(time.Duration(timeout)*time.Second))
-	s.setTimer(timerInvoke, now)
+	if err := e.beginInvocation(ctx, s, now); err != nil {
+		return StartOutput{}, err
+	}
 	m, err := s.mutation(true)
 	if err != nil {
 		return StartOutput{}, internalError("start execution", err)
@@ -129,8 +131,8 @@ func (e *Engine) startExecution(ctx context.Context, fn FunctionConfiguration, v
 	if err != nil {
 		return StartOutput{}, internalError("start execution", err)
 	}
-	e.notifyTimers()
 	e.observeStarted(s)
+	e.committed(s)
 	e.log.Debug("execution started", "arn", arn)
 	return out, nil
 }
@@ -193,25 +195,28 @@ func (e *Engine) AwaitExecution(ctx context.Context, arn string) (ExecutionDescr
 	if err != nil {
 		return ExecutionDescription{}, err
 	}
+	ch, cancel := e.subscribe(ref.ID)
+	defer cancel()
 	for {
-		ch, cancel := e.subscribe(ref.ID)
 		d, err := e.GetExecution(ctx, arn, true)
 		if err != nil || d.Status != StatusRunning {
-			cancel()
 			return d, err
 		}
-		// The local signal is the fast path; the periodic re-read covers
-		// executions completed by another node.
+		// The local signal is the fast path, and carries the description;
+		// the periodic re-read covers executions completed by another node.
 		t := time.NewTimer(time.Second)
 		select {
-		case <-ch:
+		case d := <-ch:
+			t.Stop()
+			if d.DurableExecutionArn == arn {
+				return d, nil
+			}
+			ch, cancel = e.subscribe(ref.ID)
+			defer cancel()
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			cancel()
 			return d, ctx.Err()
 		}
-		t.Stop()
-		cancel()
 	}
 }

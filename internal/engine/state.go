@@ -57,10 +57,13 @@ type finalOutcome struct {
 	Error  *ErrorObject `json:"e,omitempty"`
 }
 
+// dedupEntry identifies the last accepted checkpoint and what its response
+// held, so that a retry gets the same answer.
 type dedupEntry struct {
-	Token       string `json:"t"`
-	ClientToken string `json:"c"`
-	Response    []byte `json:"r"`
+	Seq         int64    `json:"q"` // of the request's token
+	ClientToken string   `json:"c"`
+	Issued      bool     `json:"i,omitempty"` // the response carried a new token (Seq+1)
+	Ops         []string `json:"o,omitempty"` // operations in the response
 }
 
 // parentRef links a chained-invoke target to the operation that started it.
@@ -261,6 +264,12 @@ func (e *Engine) update(ctx context.Context, execID string, fn func(s *execState
 func (e *Engine) committed(s *execState) {
 	s.row.Revision++
 	extra := s.extra
+	var earliest time.Time
+	for i, t := range s.setTimers {
+		if i == 0 || t.Due.Before(earliest) {
+			earliest = t.Due
+		}
+	}
 	hadTimers := len(s.setTimers) > 0
 	s.reset()
 	if s.data.InvocationID != "" && !s.terminal() {
@@ -271,7 +280,7 @@ func (e *Engine) committed(s *execState) {
 		e.evict(s.row.ID)
 	}
 	if hadTimers {
-		e.notifyTimers()
+		e.notifyTimersAt(earliest)
 	}
 	for _, f := range extra {
 		f()

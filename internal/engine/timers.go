@@ -70,6 +70,7 @@ func (e *Engine) timerLoop() {
 	sem := make(chan struct{}, 64)
 	lastScan := e.now()
 	for {
+		e.timerPlan.Store(0) // scanning: every new timer signals
 		due, err := e.store.DueTimers(e.ctx, e.now(), 512)
 		if err != nil && e.ctx.Err() == nil {
 			e.log.Error("read due timers", "err", err)
@@ -129,6 +130,7 @@ func (e *Engine) timerLoop() {
 		if wait <= 0 {
 			continue
 		}
+		e.timerPlan.Store(e.now().Add(wait).UnixNano())
 		t := time.NewTimer(wait)
 		select {
 		case <-e.ctx.Done():
@@ -273,7 +275,7 @@ func (e *Engine) fire(ctx context.Context, t store.TimerRow) error {
 			}
 		}
 		if changed {
-			e.wake(s, now)
+			e.wake(ctx, s, now)
 		}
 		return nil
 	})
@@ -302,8 +304,14 @@ func (e *Engine) dropTimer(ctx context.Context, t store.TimerRow) error {
 // wake schedules an invocation for an execution whose operations changed
 // from outside: now if none is in flight; otherwise the invocation in flight
 // sees the change in its next checkpoint, or is followed by a new one.
-func (e *Engine) wake(s *execState, now time.Time) {
-	if s.data.InvocationID == "" && !s.terminal() {
+func (e *Engine) wake(ctx context.Context, s *execState, now time.Time) {
+	if s.data.InvocationID != "" || s.terminal() {
+		return
+	}
+	if err := e.beginInvocation(ctx, s, now); err != nil {
+		// The function could not be resolved just now: let the invoke
+		// timer try again.
+		e.log.Warn("start invocation", "execution", s.row.ID, "err", err)
 		s.setTimer(timerInvoke, now)
 	}
 }
@@ -385,7 +393,7 @@ func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID stri
 			return nil
 		}
 		e.applyOutcome(s, op, now, outcome)
-		e.wake(s, now)
+		e.wake(ctx, s, now)
 		return nil
 	})
 	return err

@@ -19,7 +19,7 @@ func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list operations of %q: %w", executionID, err)
 	}
@@ -41,7 +41,7 @@ func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq
 // GetOperation returns one operation; see store.Store.
 func (s *Store) GetOperation(ctx context.Context, executionID, operationID string) (store.OperationRow, error) {
 	op := store.OperationRow{ExecutionID: executionID, OperationID: operationID}
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT seq, data FROM operations WHERE execution_id = ? AND operation_id = ?`,
 		executionID, operationID).Scan(&op.Seq, &op.Data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -72,7 +72,7 @@ func (s *Store) ListEvents(ctx context.Context, executionID string, r store.Even
 		q += ` LIMIT ?`
 		args = append(args, r.Limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list events of %q: %w", executionID, err)
 	}
@@ -95,7 +95,7 @@ func (s *Store) ListEvents(ctx context.Context, executionID string, r store.Even
 func (s *Store) GetDedup(ctx context.Context, executionID, checkpointToken, clientToken string) (store.DedupRow, error) {
 	d := store.DedupRow{ExecutionID: executionID, CheckpointToken: checkpointToken, ClientToken: clientToken}
 	var created int64
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT created_ns, response FROM dedup
 		WHERE execution_id = ? AND checkpoint_token = ? AND client_token = ?`,
 		executionID, checkpointToken, clientToken).Scan(&created, &d.Response)
@@ -165,7 +165,7 @@ func (s *Store) ListTimers(ctx context.Context, executionID string) ([]store.Tim
 }
 
 func (s *Store) queryTimers(ctx context.Context, q string, args ...any) ([]store.TimerRow, error) {
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func scanExecution(sc scanner) (store.ExecutionRow, error) {
 
 // GetExecution returns an execution by ID; see store.Store.
 func (s *Store) GetExecution(ctx context.Context, id string) (store.ExecutionRow, error) {
-	e, err := scanExecution(s.reader.QueryRowContext(ctx,
+	e, err := scanExecution(s.queryRow(ctx,
 		`SELECT `+executionColumns+` FROM executions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ExecutionRow{}, fmt.Errorf("sqlite store: execution %q: %w", id, store.ErrNotFound)
@@ -49,7 +49,7 @@ func (s *Store) GetExecution(ctx context.Context, id string) (store.ExecutionRow
 // FindExecutionByName returns a function's execution with a given name; see
 // store.Store.
 func (s *Store) FindExecutionByName(ctx context.Context, functionName, name string) (store.ExecutionRow, error) {
-	e, err := scanExecution(s.reader.QueryRowContext(ctx,
+	e, err := scanExecution(s.queryRow(ctx,
 		`SELECT `+executionColumns+` FROM executions WHERE function_name = ? AND name = ?`,
 		functionName, name))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -172,7 +172,7 @@ func (s *Store) ListLeasedExecutions(ctx context.Context, owner string, now time
 }
 
 func (s *Store) queryExecutions(ctx context.Context, q string, args ...any) ([]store.ExecutionRow, error) {
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f store.FunctionRow) error {
 // GetFunction returns one function version; see store.Store.
 func (s *Store) GetFunction(ctx context.Context, name, version string) (store.FunctionRow, error) {
 	f := store.FunctionRow{Name: name, Version: version}
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT revision, data FROM functions WHERE name = ? AND version = ?`, name, version).
 		Scan(&f.Revision, &f.Data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -158,7 +158,7 @@ func (s *Store) DeleteFunction(ctx context.Context, name, version string) error 
 }
 
 func (s *Store) queryFunctions(ctx context.Context, q string, args ...any) ([]store.FunctionRow, error) {
-	rows, err := s.reader.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (s *Store) ListLogs(ctx context.Context, q store.LogQuery) ([]store.LogRow,
 		sqlText += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	rows, err := s.reader.QueryContext(ctx, sqlText, args...)
+	rows, err := s.query(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list logs: %w", err)
 	}

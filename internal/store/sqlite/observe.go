@@ -41,7 +41,7 @@ func (s *Store) observeCommit(start time.Time, mutations int, err error) {
 // "RUNNING"; see store.Store. The executions_by_status index serves it.
 func (s *Store) CountExecutions(ctx context.Context, status string) (int64, error) {
 	var n int64
-	err := s.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE status = ?`, status).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM executions WHERE status = ?`, status).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: count %s executions: %w", status, err)
 	}

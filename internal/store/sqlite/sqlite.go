@@ -53,6 +53,7 @@ type Store struct {
 	writer *sql.DB // exactly one connection: SQLite has a single writer anyway
 	reader *sql.DB // pool of read-only connections
 	stmts  stmtSet
+	reads  readStmts // prepared on reader
 
 	// checkpointDB is the WAL checkpointer's connection; walDirty says the
 	// committer wrote since its last round, walFrames how many frames the
@@ -157,6 +158,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{
 		writer:       writer,
 		reader:       reader,
+		reads:        readStmts{db: reader},
 		checkpointDB: checkpointDB,
 		queue:        make(chan *commitRequest, queueSize),
 		done:         make(chan struct{}),
@@ -192,6 +194,7 @@ func (s *Store) Close() error {
 
 		s.closeErr = errors.Join(
 			s.stmts.close(),
+			wrapErr("close read statements", s.reads.close()),
 			wrapErr("close checkpointer", s.checkpointDB.Close()),
 			wrapErr("close reader", s.reader.Close()),
 			wrapErr("close writer", s.writer.Close()),

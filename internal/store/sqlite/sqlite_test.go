@@ -253,3 +253,56 @@ func BenchmarkCommit(b *testing.B) {
 		b.ReportMetric(float64(after.Commits-before.Commits)/float64(tx), "mutations/tx")
 	}
 }
+
+// TestPartialFailureRollsBackAlone checks a mutation that fails after its
+// execution row was written (a duplicate event): the committer must undo
+// it alone, whichever way the batch ran, and commit the rest.
+func TestPartialFailureRollsBackAlone(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer s.Close()
+
+	base := store.ExecutionRow{ID: "dup", FunctionName: "fn", Name: "dup", StartTime: time.Unix(1, 0), Data: []byte("v1")}
+	if err := s.Commit(ctx, store.Mutation{Create: true, Execution: base, Events: []store.EventRow{{EventID: 1}}}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	const n = 32
+	errs := make(chan error, n)
+	bad := make(chan error, 1)
+	for i := range n {
+		go func() {
+			if i == n/2 {
+				up := base
+				up.Revision = 1
+				up.Data = []byte("v2")
+				bad <- s.Commit(ctx, store.Mutation{Execution: up,
+					Operations: []store.OperationRow{{OperationID: "x", Seq: 1}},
+					Events:     []store.EventRow{{EventID: 1}},
+				})
+			}
+			errs <- s.Commit(ctx, store.Mutation{Create: true,
+				Execution: store.ExecutionRow{ID: fmt.Sprintf("ok%02d", i), FunctionName: "fn", Name: fmt.Sprint(i), StartTime: time.Unix(1, 0)},
+				Events:    []store.EventRow{{EventID: 1}},
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+	}
+	if err := <-bad; !errors.Is(err, store.ErrExists) {
+		t.Fatalf("duplicate event: %v, want ErrExists", err)
+	}
+	row, err := s.GetExecution(ctx, "dup")
+	if err != nil || row.Revision != 1 || string(row.Data) != "v1" {
+		t.Fatalf("dup after failed update: %+v, %v; want revision 1, data v1", row, err)
+	}
+	if ops, err := s.ListOperations(ctx, "dup", 0, 0); err != nil || len(ops) != 0 {
+		t.Fatalf("operations of dup: %+v, %v; want none", ops, err)
+	}
+	rows, err := s.ListExecutions(ctx, store.ExecutionFilter{FunctionName: "fn"})
+	if err != nil || len(rows) != n+1 {
+		t.Fatalf("ListExecutions: %d rows, %v; want %d", len(rows), err, n+1)
+	}
+}
