@@ -21,12 +21,46 @@ type executionRef struct {
 	ID       string
 }
 
+// parseExecutionArn parses what executionArnRe matches. It runs on every
+// checkpoint, where the regular expression cost more than the rest of the
+// request's parsing, so it is written out by hand; a test holds it to the
+// expression.
 func parseExecutionArn(arn string) (executionRef, error) {
-	m := executionArnRe.FindStringSubmatch(arn)
-	if m == nil {
+	bad := func() (executionRef, error) {
 		return executionRef{}, Errorf(KindInvalidParameter, "Invalid durable execution ARN: %s", arn)
 	}
-	return executionRef{Function: m[4], Version: m[5], Name: m[6], ID: m[7]}, nil
+	p := strings.SplitN(arn, ":", 8)
+	if len(p) != 8 || p[0] != "arn" || p[2] != "lambda" || p[5] != "function" ||
+		!allIn(p[1], alnumDash) || !allIn(p[3], alnumDash) || len(p[4]) != 12 || !allIn(p[4], digits) || !allIn(p[6], alnumDashUnderscore) {
+		return bad()
+	}
+	r := strings.Split(p[7], "/")
+	if len(r) != 4 || r[1] != "durable-execution" || !allIn(r[2], alnumDashUnderscore) || !allIn(r[3], alnumDashUnderscore) {
+		return bad()
+	}
+	if v := r[0]; v != "$LATEST" && v != "$LATEST.PUBLISHED" && !allIn(v, digits) {
+		return bad()
+	}
+	return executionRef{Function: p[6], Version: r[0], Name: r[2], ID: r[3]}, nil
+}
+
+const (
+	digits              = "0123456789"
+	alnumDash           = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+	alnumDashUnderscore = alnumDash + "_"
+)
+
+// allIn reports whether s is non-empty and made of bytes of set.
+func allIn(s, set string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // functionRef is a parsed FunctionName label: a name, a partial ARN or an
