@@ -284,6 +284,10 @@ func writeExecution(st *stmtSet, m *store.Mutation) error {
 		}
 	} else if ok, err := updateExecutionData(st, e); err != nil {
 		return err
+	} else if ok {
+		return nil
+	} else if ok, err := updateExecutionState(st, e); err != nil {
+		return err
 	} else if !ok {
 		res, err := st.updateExecution.Exec(
 			e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
@@ -387,6 +391,23 @@ func updateExecutionData(st *stmtSet, e *store.ExecutionRow) (bool, error) {
 	return n == 1, nil
 }
 
+// updateExecutionState is the second path: the data, status, end time and
+// lease change (an invocation starts or ends, the execution finishes) while
+// the execution's identity and start time stay. Only the indexes on status
+// and lease are then rewritten, not those on function, name and start.
+func updateExecutionState(st *stmtSet, e *store.ExecutionRow) (bool, error) {
+	res, err := st.updateExecutionState.Exec(e.Revision+1, e.Data, e.Status, toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil),
+		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime))
+	if err != nil {
+		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+	}
+	return n == 1, nil
+}
+
 func sameExecution(want, got, kind, key string) error {
 	if got == "" || got == want {
 		return nil
@@ -400,6 +421,7 @@ type stmtSet struct {
 	savepoint, rollbackTo, release   *sql.Stmt
 	insertExecution, updateExecution *sql.Stmt
 	updateExecutionData              *sql.Stmt
+	updateExecutionState             *sql.Stmt
 	executionExists                  *sql.Stmt
 	deleteAllTimers, deleteTimer     *sql.Stmt
 	deleteFiredTimer                 *sql.Stmt
@@ -432,6 +454,10 @@ func (w *stmtSet) defs() []stmtDef {
 		{&w.updateExecutionData, `UPDATE executions SET revision = ?, data = ?
 			WHERE id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
 			AND name = ? AND status = ? AND start_ns = ? AND end_ns = ? AND lease_owner = ? AND lease_until_ns = ?`},
+		{&w.updateExecutionState, `UPDATE executions SET revision = ?, data = ?, status = ?, end_ns = ?,
+			lease_owner = ?, lease_until_ns = ?
+			WHERE id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
+			AND name = ? AND start_ns = ?`},
 		{&w.executionExists, `SELECT 1 FROM executions WHERE id = ?`},
 		{&w.deleteAllTimers, `DELETE FROM timers WHERE execution_id = ?`},
 		{&w.deleteTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ?`},

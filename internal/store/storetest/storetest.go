@@ -559,6 +559,26 @@ func testCommitUpdate(t *testing.T, s store.Store) {
 	if got.Revision != 3 || !got.LeaseUntil.IsZero() {
 		t.Fatalf("after second update: revision %d lease until %v, want 3 and zero", got.Revision, got.LeaseUntil)
 	}
+
+	// Identity columns may change too (implementations may take faster
+	// paths for the common updates; this one must still apply whole).
+	e = got
+	e.Name = "run-renamed"
+	e.FunctionVersion = "7"
+	e.StartTime = at(2 * time.Second)
+	e.Data = []byte("renamed")
+	e = update(t, s, e, store.Mutation{})
+	checkExecution(t, getExecution(t, s, "e1"), e)
+	if byName, err := s.FindExecutionByName(ctxOf(t), "fn", "run-renamed"); err != nil || byName.ID != "e1" {
+		t.Fatalf("FindExecutionByName after rename = %+v, %v", byName, err)
+	}
+	// A stale revision is a conflict on every path.
+	stale := e
+	stale.Revision--
+	stale.Status = "FAILED"
+	wantErr(t, "state update at stale revision", s.Commit(ctxOf(t), store.Mutation{Execution: stale}), store.ErrConflict)
+	stale.Status = e.Status
+	wantErr(t, "data update at stale revision", s.Commit(ctxOf(t), store.Mutation{Execution: stale}), store.ErrConflict)
 }
 
 func testCommitConflictAppliesNothing(t *testing.T, s store.Store) {
