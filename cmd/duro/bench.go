@@ -18,6 +18,8 @@ func newBenchCommand() *cobra.Command {
 	var cfg bench.Config
 	var asJSON bool
 	var logLevel string
+	var functionEnv []string
+	leanNode := true
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Load-test Duro: play durable functions over the wire protocol and report throughput and latencies",
@@ -42,10 +44,22 @@ measured run, to measure with a large timer backlog.
 Scenarios: steps (--steps sequential steps), waits (a step and a wait of
 --wait-seconds, --steps times), callbacks (a step and a callback completed by
 the load generator, --steps times), fanout (--branches parallel branches of
---steps steps).`,
+--steps steps).
+
+--client js runs the steps scenario end to end: a real durable function
+written with @aws/durable-execution-sdk-js (context.step --steps times) is
+uploaded as a zip with runtime nodejs22.x and run by Duro's Node worker pool
+(--workers processes, embedded server), after a warm-up. It needs node and,
+the first time, npm and the npm registry (npm ci into the user's cache, or
+--js-dir). --lean-node-client=false makes the SDK use @aws-sdk/client-lambda
+instead of the Node bootstrap's lean client; --function-env adds variables
+to the function, e.g. DURO_NODE_CPU_PROF_DIR=/tmp/prof to get a V8 CPU
+profile of each worker when it stops (--cpuprofile covers this process
+only: the embedded server and the load generator).`,
 		Example: `  duro bench --scenario steps --steps 10 --concurrency 200 --executions 20000
   duro bench --scenario waits --suspended 100000 --concurrency 200 --duration 60s --json
-  duro bench --endpoint http://127.0.0.1:9014 --server-pid $(pgrep -f 'duro serve') --scenario callbacks`,
+  duro bench --endpoint http://127.0.0.1:9014 --server-pid $(pgrep -f 'duro serve') --scenario callbacks
+  duro bench --client js --steps 10 --concurrency 100 --executions 3000`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
@@ -54,6 +68,14 @@ the load generator, --steps times), fanout (--branches parallel branches of
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			if !asJSON || cmd.Flags().Changed("progress") {
 				cfg.Progress = cmd.ErrOrStderr()
+			}
+			env, err := bench.ParseFunctionEnv(functionEnv)
+			if err != nil {
+				return usageError(fmt.Errorf("--function-env: %w", err))
+			}
+			cfg.FunctionEnv, cfg.NoLeanNodeClient = env, !leanNode
+			if cfg.Client != bench.ClientJS && cmd.Flags().Changed("lean-node-client") {
+				return usageError(fmt.Errorf("--lean-node-client applies to --client js"))
 			}
 			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
@@ -70,7 +92,7 @@ the load generator, --steps times), fanout (--branches parallel branches of
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Scenario, "scenario", bench.ScenarioSteps, "steps, waits, callbacks or fanout")
-	f.StringVar(&cfg.Client, "client", bench.ClientLean, "lean (purpose-built wire client) or sdk (internal/durable over the AWS SDK for Go)")
+	f.StringVar(&cfg.Client, "client", bench.ClientLean, "lean (purpose-built wire client), sdk (internal/durable over the AWS SDK for Go) or js (a real function written with the JS SDK on Node workers; steps only)")
 	f.IntVar(&cfg.Concurrency, "concurrency", 50, "executions in flight (closed loop)")
 	f.IntVar(&cfg.Executions, "executions", 0, "executions to run (default 1000 unless --duration is set)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop starting executions after this long (0: no limit)")
@@ -89,6 +111,11 @@ the load generator, --steps times), fanout (--branches parallel branches of
 	f.DurationVar(&cfg.FsyncProbe, "fsync-probe", 0, "how long to measure the fsync rate (default 1s; negative: skip)")
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	f.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile taken after the run to this file")
+	f.IntVar(&cfg.Workers, "workers", 0, "--client js: Node worker processes per function of the embedded server (default 10, Duro's default)")
+	f.BoolVar(&leanNode, "lean-node-client", true, "--client js: let the SDK use the Node bootstrap's lean client (false: DURO_NODE_LEAN_CLIENT=0, @aws-sdk/client-lambda)")
+	f.StringArrayVar(&functionEnv, "function-env", nil, "--client js: KEY=VALUE added to the function's environment (repeatable)")
+	f.StringVar(&cfg.JSDir, "js-dir", "", "--client js: directory for the function's code and node_modules (default: in the user's cache)")
+	f.IntVar(&cfg.Warmup, "warmup", 0, "--client js: executions before the measured run (default 20 per worker; negative: none)")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	f.Bool("progress", false, "print progress lines on stderr even with --json")
 	f.StringVar(&logLevel, "log-level", "error", "log level of the embedded server and the load generator")
@@ -122,7 +149,18 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	fmt.Fprintf(tw, "executions\t%d ok, %d failed: %.1f/s\n", r.Executions, r.ExecutionsFailed, r.ExecutionsPerSec)
 	fmt.Fprintf(tw, "checkpoints\t%d (%d errors): %.1f/s\n", r.Checkpoints, r.CheckpointErrors, r.CheckpointsPerSec)
 	fmt.Fprintf(tw, "invocations\t%d (%d failed)\n", r.Invocations, r.InvocationErrors)
-	fmt.Fprintf(tw, "checkpoint latency\t%s\n", pct(r.CheckpointLatencyMs))
+	if r.Client == bench.ClientJS {
+		transport := "lean Node client"
+		if r.NodeLeanClient != nil && !*r.NodeLeanClient {
+			transport = "@aws-sdk/client-lambda"
+		}
+		fmt.Fprintf(tw, "node workers\t%d processes (%s): CPU %.2f s (%.0f %% of one core), RSS %.1f MB\n",
+			r.WorkerProcesses, transport, r.WorkerCPUSeconds, r.WorkerCPUPercent, r.WorkerRSSMB)
+		fmt.Fprintf(tw, "checkpoint latency\tnot timed (the workers send them); engine mean %.2f ms per checkpoint, %.1f updates each\n",
+			r.ServerCheckpointMeanMs, float64(r.Updates)/float64(max(r.Checkpoints, 1)))
+	} else {
+		fmt.Fprintf(tw, "checkpoint latency\t%s\n", pct(r.CheckpointLatencyMs))
+	}
 	fmt.Fprintf(tw, "execution latency\t%s\n", pct(r.ExecutionLatencyMs))
 	fmt.Fprintf(tw, "wake-up lag\t%s\n", pct(r.WakeLagMs))
 	fmt.Fprintf(tw, "callback lag\t%s\n", pct(r.CallbackLagMs))

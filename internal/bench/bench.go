@@ -67,6 +67,10 @@ const (
 	// ClientSDK plays the scenarios with internal/durable over the AWS SDK
 	// for Go, to measure what a full SDK client costs.
 	ClientSDK = "sdk"
+	// ClientJS runs the steps scenario end to end as a real function
+	// written with @aws/durable-execution-sdk-js on Duro's Node worker
+	// pool (js.go).
+	ClientJS = "js"
 )
 
 // Config configures a run. The zero value of a field means its default.
@@ -116,6 +120,26 @@ type Config struct {
 	// MemProfile, when set, receives a heap profile taken after the run.
 	MemProfile string
 
+	// The JS client (ClientJS).
+	//
+	// Workers is the embedded server's limit of worker processes per
+	// function (runtime.Config.MaxConcurrency); default Duro's, 10.
+	Workers int
+	// NoLeanNodeClient sets DURO_NODE_LEAN_CLIENT=0 in the function's
+	// environment: the SDK then uses @aws-sdk/client-lambda instead of
+	// the Node bootstrap's lean client.
+	NoLeanNodeClient bool
+	// FunctionEnv is added to the function's environment (e.g.
+	// DURO_NODE_CPU_PROF_DIR=DIR to profile the workers).
+	FunctionEnv map[string]string
+	// JSDir holds the function's code and node_modules (installed with
+	// npm ci when missing); default a directory in the user's cache.
+	JSDir string
+	// Warmup is how many executions run before the measured run, so that
+	// it measures warm workers whose JIT has settled; default 20 per
+	// worker, negative for none.
+	Warmup int
+
 	// Logger receives the embedded server's logs and the load generator's
 	// warnings; default: errors only, to stderr.
 	Logger *slog.Logger
@@ -164,8 +188,18 @@ func (c *Config) defaults() error {
 	}
 	switch c.Client {
 	case ClientLean, ClientSDK:
+	case ClientJS:
+		if c.Scenario != ScenarioSteps || c.Suspended > 0 {
+			return errJSScenario
+		}
 	default:
-		return fmt.Errorf("unknown client %q (want %s or %s)", c.Client, ClientLean, ClientSDK)
+		return fmt.Errorf("unknown client %q (want %s, %s or %s)", c.Client, ClientLean, ClientSDK, ClientJS)
+	}
+	if c.Client != ClientJS && (c.Workers != 0 || c.NoLeanNodeClient || len(c.FunctionEnv) > 0 || c.JSDir != "" || c.Warmup != 0) {
+		return errors.New("--workers, --lean-node-client, --function-env, --js-dir and --warmup apply to --client js")
+	}
+	if c.Workers != 0 && c.Endpoint != "" {
+		return errors.New("--workers sets the embedded server's worker pool; a remote server has its own")
 	}
 	if c.ServerPID != 0 && c.Endpoint == "" {
 		return errors.New("--server-pid needs --endpoint (an embedded server is this process)")
@@ -223,6 +257,18 @@ type Result struct {
 	// are parked (after a GC, embedded).
 	SuspendedRSSMB   float64 `json:"suspended_rss_mb,omitempty"`
 	ClientCPUSeconds float64 `json:"client_cpu_seconds,omitempty"` // remote mode
+
+	// The JS client: the function's Node workers (processes found by
+	// their environment on this machine) and what they used during the
+	// run, the transport the SDK used, and the engine's mean time per
+	// checkpoint (validate, apply, commit; from /metrics), since the
+	// checkpoints are not sent by the load generator.
+	NodeLeanClient         *bool   `json:"node_lean_client,omitempty"`
+	WorkerProcesses        int     `json:"worker_processes,omitempty"`
+	WorkerCPUSeconds       float64 `json:"worker_cpu_seconds,omitempty"`
+	WorkerCPUPercent       float64 `json:"worker_cpu_percent,omitempty"`
+	WorkerRSSMB            float64 `json:"worker_rss_mb,omitempty"`
+	ServerCheckpointMeanMs float64 `json:"server_checkpoint_mean_ms,omitempty"`
 
 	// FsyncsPerSec is the raw rate of 4 KiB write+fdatasync, one at a
 	// time, in FsyncDir, measured just before the load.
@@ -307,22 +353,35 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	setup := durable.NewClient(tg.base)
 	defer durable.CloseIdleConnections(setup)
 
-	var play invocationFunc
-	if cfg.Client == ClientSDK {
-		play = p.sdkFunc(cfg.Scenario, sdkClient(c))
-	} else {
-		play = map[string]invocationFunc{
-			ScenarioSteps: p.playSteps, ScenarioWaits: p.playWaits,
-			ScenarioCallbacks: p.playCallbacks, ScenarioFanout: p.playFanout,
-		}[cfg.Scenario]
-	}
 	suffix := newSuffix()
 	fn := "bench-" + cfg.Scenario + "-" + suffix
-	timeout := int32(3600 + cfg.Steps*cfg.WaitSeconds*4)
-	if err := createFunction(ctx, setup, fn, timeout, tg.register(fn, p.handler(play))); err != nil {
-		return nil, err
+	if cfg.Client == ClientJS {
+		fn = "bench-js-" + cfg.Scenario + "-" + suffix
+		lean := !cfg.NoLeanNodeClient
+		res.NodeLeanClient = &lean
+		if err := createJSFunction(ctx, setup, fn, cfg); err != nil {
+			return nil, err
+		}
+		defer deleteFunction(setup, fn, tg.srv == nil)
+		if err := warmUp(ctx, c, fn, cfg); err != nil {
+			return nil, err
+		}
+	} else {
+		var play invocationFunc
+		if cfg.Client == ClientSDK {
+			play = p.sdkFunc(cfg.Scenario, sdkClient(c))
+		} else {
+			play = map[string]invocationFunc{
+				ScenarioSteps: p.playSteps, ScenarioWaits: p.playWaits,
+				ScenarioCallbacks: p.playCallbacks, ScenarioFanout: p.playFanout,
+			}[cfg.Scenario]
+		}
+		timeout := int32(3600 + cfg.Steps*cfg.WaitSeconds*4)
+		if err := createFunction(ctx, setup, fn, timeout, tg.register(fn, p.handler(play))); err != nil {
+			return nil, err
+		}
+		defer deleteFunction(setup, fn, tg.srv == nil)
 	}
-	defer deleteFunction(setup, fn, tg.srv == nil)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -360,6 +419,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	clientCPU0, _ := processCPU(0)
 	st0, statsErr := tg.stats(ctx)
+	var workers0 workerProcs
+	if cfg.Client == ClientJS {
+		workers0, _ = functionWorkers(fn)
+	}
 
 	if cfg.CPUProfile != "" {
 		f, err := os.Create(cfg.CPUProfile)
@@ -386,6 +449,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cpu1, err := serverCPU(tg, serverPID)
 	if err != nil {
 		return nil, err
+	}
+	var workers1 workerProcs
+	if cfg.Client == ClientJS {
+		workers1, _ = functionWorkers(fn)
 	}
 	st1, statsErr1 := tg.stats(ctx)
 	if statsErr == nil {
@@ -439,6 +506,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.FsyncUtilizationPct = round3(100 * res.TransactionsPerSec / res.FsyncsPerSec)
 		}
 	}
+	if cfg.Client == ClientJS {
+		jsResult(res, st0, st1, statsErr, workers0, workers1, secs)
+	}
 	res.Machine.LoadEnd = loadAverage()
 
 	if cfg.MemProfile != "" {
@@ -475,7 +545,8 @@ func startTarget(ctx context.Context, cfg *Config, m *measurements) (*target, er
 		}
 		dir, cleanupDir = d, func() { os.RemoveAll(d) }
 	}
-	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, Region: "us-east-1", AccountID: "123456789012", Logger: cfg.Logger})
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, Region: "us-east-1", AccountID: "123456789012", Logger: cfg.Logger,
+		Runtime: runtime.Config{MaxConcurrency: cfg.Workers}})
 	if err != nil {
 		cleanupDir()
 		return nil, fmt.Errorf("start embedded server: %w", err)
@@ -503,6 +574,9 @@ func startTarget(ctx context.Context, cfg *Config, m *measurements) (*target, er
 			m, err := metrics.scrapeStoreMetrics(ctx)
 			m.transactions, m.commits = st.Transactions, st.Commits
 			if err != nil {
+				if cfg.Client == ClientJS {
+					return m, err // the checkpoint counts are in /metrics only
+				}
 				m.busy = -1
 			}
 			return m, nil
@@ -641,7 +715,7 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 	done := make(chan struct{})
 	defer close(done)
 	if cfg.Progress != nil {
-		go progress(cfg.Progress, m, done)
+		go progress(cfg.Progress, m, cfg.Client == ClientJS, done)
 	}
 	var wg sync.WaitGroup
 	var firstErr error
@@ -753,8 +827,10 @@ func park(ctx context.Context, c *wireClient, fn string, cfg Config, m *measurem
 	}
 }
 
-// progress prints a line every 5 s until done is closed.
-func progress(w io.Writer, m *measurements, done <-chan struct{}) {
+// progress prints a line every 5 s until done is closed. With
+// executionsOnly (the JS client, whose checkpoints the load generator does
+// not see) it leaves the checkpoints out.
+func progress(w io.Writer, m *measurements, executionsOnly bool, done <-chan struct{}) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	start := time.Now()
@@ -765,6 +841,10 @@ func progress(w io.Writer, m *measurements, done <-chan struct{}) {
 		case <-done:
 			return
 		case now := <-t.C:
+			if executionsOnly {
+				fmt.Fprintf(w, "%5.0fs  executions %d  failed %d\n", now.Sub(start).Seconds(), m.completed.Load(), m.failed.Load())
+				continue
+			}
 			cp := m.checkpoints.Load()
 			fmt.Fprintf(w, "%5.0fs  executions %d  checkpoints %d (%.0f/s)  errors %d\n",
 				now.Sub(start).Seconds(), m.completed.Load(), cp, float64(cp-lastCP)/now.Sub(last).Seconds(),

@@ -264,11 +264,19 @@ func (c *wireClient) callbackSuccess(ctx context.Context, callbackID string, res
 	return err
 }
 
-// storeMetrics are a server's group-commit counters.
+// storeMetrics are a server's group-commit counters, and the checkpoint
+// and invocation counters the JS client mode reads (its checkpoints are
+// sent by the Node workers, not by the load generator).
 type storeMetrics struct {
 	transactions int64         // committed transactions (one WAL fsync each)
 	commits      int64         // mutations they carried
 	busy         time.Duration // time spent in transactions
+
+	checkpoints, checkpointErrors int64 // duro_checkpoints_total by outcome
+	updates                       int64 // operation updates they carried
+	invocations, invocationErrors int64 // duro_invocations_total (errors: failed, timeout, error)
+	checkpointCount               int64 // duro_checkpoint_duration_seconds
+	checkpointTime                time.Duration
 }
 
 // scrapeStoreMetrics reads a server's group-commit counters from /metrics.
@@ -296,6 +304,23 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 		var f float64
 		if _, err := fmt.Sscan(val, &f); err != nil {
 			continue
+		}
+		switch {
+		case name == `duro_checkpoints_total{outcome="ok"}`:
+			out.checkpoints = int64(f)
+		case name == `duro_checkpoints_total{outcome="error"}`:
+			out.checkpointErrors = int64(f)
+		case name == "duro_checkpoint_updates_sum":
+			out.updates = int64(f)
+		case name == "duro_checkpoint_duration_seconds_count":
+			out.checkpointCount = int64(f)
+		case name == "duro_checkpoint_duration_seconds_sum":
+			out.checkpointTime = time.Duration(f * float64(time.Second))
+		case strings.HasPrefix(name, "duro_invocations_total{"):
+			out.invocations += int64(f)
+			if !strings.Contains(name, `outcome="succeeded"`) && !strings.Contains(name, `outcome="pending"`) {
+				out.invocationErrors += int64(f)
+			}
 		}
 		switch name {
 		case "duro_store_commit_batch_size_count":

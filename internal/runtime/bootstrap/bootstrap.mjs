@@ -3,8 +3,15 @@
 // function's environment (AWS_LAMBDA_RUNTIME_API, _HANDLER,
 // LAMBDA_TASK_ROOT, ...), in the code directory. It loads the handler once,
 // then serves invocations one at a time, as Lambda's Node.js runtime does.
+//
+// It also gives durable functions a lean transport to Duro (see
+// LeanDurableClient below): a durable invocation envelope reaches the
+// handler wrapped so that @aws/durable-execution-sdk-js uses it instead of
+// loading @aws-sdk/client-lambda. DURO_NODE_LEAN_CLIENT=0 turns it off.
 
-import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -15,27 +22,204 @@ const api = env.AWS_LAMBDA_RUNTIME_API || '';
 const sep = api.lastIndexOf(':');
 const apiHost = api.slice(0, sep);
 const apiPort = Number(api.slice(sep + 1));
-// One kept-alive connection: the long-poll on /next and the answers reuse
-// it, as the AWS runtime interface client does.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+// ---------------------------------------------------------------------------
+// A minimal HTTP/1.1 client over kept-alive TCP connections, for the two
+// plain-HTTP peers of a worker: the Runtime API and Duro's own API. It
+// costs a fraction of node:http per request (no streams, agent or
+// per-request emitters), which matters for durable functions: every step
+// is a checkpoint round trip. One request at a time per connection; idle
+// connections are reused most recently used first. Responses are framed by
+// Content-Length, chunked transfer coding, or the end of the connection.
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+
+// headerValue keeps a header value on one line of printable Latin-1, as
+// node:http requires.
+const headerValue = (v) => String(v).replace(/[^\t\x20-\x7e\xa0-\xff]/g, ' ');
+
+class HttpConnection {
+  constructor(pool) {
+    this.pool = pool;
+    this.pending = null; // { resolve, reject, timer }
+    this.buf = null;
+    this.dead = false;
+    this.socket = net.connect({ host: pool.host, port: pool.port, noDelay: true });
+    this.socket.on('data', (chunk) => this.onData(chunk));
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('close', () => {
+      if (this.pending && this.head && this.head.untilClose) {
+        this.finish(this.buf ? this.buf.subarray(this.head.start) : Buffer.alloc(0), true);
+        return;
+      }
+      const err = new Error('socket hang up');
+      err.code = 'ECONNRESET';
+      this.fail(err);
+    });
+  }
+
+  send(data, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject, timer: null };
+      this.head = null;
+      this.buf = null;
+      if (timeoutMs > 0) {
+        this.pending.timer = setTimeout(() => {
+          const err = new Error(`no answer from ${this.pool.hostHeader} within ${timeoutMs / 1000} s`);
+          err.name = 'TimeoutError';
+          this.fail(err);
+        }, timeoutMs);
+      }
+      this.socket.write(data);
+    });
+  }
+
+  fail(err) {
+    this.dead = true;
+    this.socket.destroy();
+    this.pool.drop(this);
+    const p = this.pending;
+    this.pending = null;
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+
+  onData(chunk) {
+    if (!this.pending) { // nothing asked: the peer is confused
+      this.fail(new Error('unexpected data from ' + this.pool.hostHeader));
+      return;
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (!this.head) {
+      const end = this.buf.indexOf(CRLF2);
+      if (end < 0) return;
+      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+      const m = /^HTTP\/1\.(\d) (\d{3})/.exec(lines[0]);
+      if (!m) {
+        this.fail(new Error('malformed HTTP response from ' + this.pool.hostHeader));
+        return;
+      }
+      const headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const c = lines[i].indexOf(':');
+        if (c <= 0) continue;
+        const k = lines[i].slice(0, c).trim().toLowerCase();
+        const v = lines[i].slice(c + 1).trim();
+        headers[k] = k in headers ? headers[k] + ', ' + v : v;
+      }
+      const status = Number(m[2]);
+      if (status >= 100 && status < 200) { // interim: skip it
+        this.buf = this.buf.subarray(end + 4);
+        if (this.buf.length) this.onData(Buffer.alloc(0));
+        return;
+      }
+      const conn = (headers.connection || '').toLowerCase();
+      this.head = {
+        status, headers, start: end + 4,
+        close: conn.includes('close') || (m[1] === '0' && !conn.includes('keep-alive')),
+        chunked: /chunked/i.test(headers['transfer-encoding'] || ''),
+        length: headers['content-length'] !== undefined ? Number(headers['content-length']) : -1,
+      };
+      this.head.untilClose = !this.head.chunked && this.head.length < 0;
+    }
+    const h = this.head;
+    if (h.chunked) {
+      const body = this.dechunk();
+      if (body) this.finish(body, h.close);
+    } else if (h.length >= 0) {
+      if (this.buf.length - h.start >= h.length) {
+        this.finish(this.buf.subarray(h.start, h.start + h.length), h.close || this.buf.length - h.start > h.length);
+      }
+    }
+  }
+
+  // dechunk returns the body once the whole chunked message is buffered.
+  dechunk() {
+    const parts = [];
+    let p = this.head.start;
+    for (;;) {
+      const eol = this.buf.indexOf(CRLF, p);
+      if (eol < 0) return null;
+      const size = parseInt(this.buf.toString('latin1', p, eol).split(';')[0].trim(), 16);
+      if (!Number.isFinite(size) || size < 0) {
+        this.fail(new Error('malformed chunked response from ' + this.pool.hostHeader));
+        return null;
+      }
+      p = eol + 2;
+      if (size === 0) {
+        // Trailers (ignored) end with an empty line.
+        if (this.buf.length >= p + 2 && this.buf[p] === 13 && this.buf[p + 1] === 10) return Buffer.concat(parts);
+        return this.buf.indexOf(CRLF2, p - 2) >= 0 ? Buffer.concat(parts) : null;
+      }
+      if (this.buf.length < p + size + 2) return null;
+      parts.push(this.buf.subarray(p, p + size));
+      p += size + 2;
+    }
+  }
+
+  finish(body, close) {
+    const p = this.pending;
+    const h = this.head;
+    this.pending = null;
+    this.head = null;
+    this.buf = null;
+    clearTimeout(p.timer);
+    if (close) {
+      this.dead = true;
+      this.socket.destroy();
+      this.pool.drop(this);
+    } else {
+      this.pool.release(this);
+    }
+    p.resolve({ status: h.status, headers: h.headers, body });
+  }
+}
+
+class HttpPool {
+  constructor(host, port) {
+    this.host = host;
+    this.port = port;
+    this.hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.free = [];
+  }
+
+  drop(c) {
+    const i = this.free.indexOf(c);
+    if (i >= 0) this.free.splice(i, 1);
+  }
+
+  release(c) {
+    if (!c.dead && this.free.length < 8) this.free.push(c);
+    else c.socket.destroy();
+  }
+
+  // request sends one request; body is a string (UTF-8) or a Buffer.
+  request(method, p, headers, body, timeoutMs = 0) {
+    let c;
+    while ((c = this.free.pop()) && c.dead);
+    if (!c) c = new HttpConnection(this);
+    let head = `${method} ${p} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n`;
+    for (const k in headers) head += `${k}: ${headerValue(headers[k])}\r\n`;
+    let data;
+    if (body === undefined) {
+      data = Buffer.from(head + '\r\n', 'latin1');
+    } else {
+      const b = typeof body === 'string' ? Buffer.from(body) : body;
+      data = Buffer.concat([Buffer.from(`${head}Content-Length: ${b.length}\r\n\r\n`, 'latin1'), b]);
+    }
+    return c.send(data, timeoutMs);
+  }
+}
+
+// The Runtime API: the long-poll on /next and the answers share one
+// kept-alive connection, as the AWS runtime interface client does.
+const runtimeAPI = new HttpPool(apiHost.replace(/^\[|\]$/g, ''), apiPort);
 
 function call(method, p, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(body);
-    if (data) headers['Content-Length'] = data.length;
-    const req = http.request(
-      { host: apiHost, port: apiPort, method, path: '/2018-06-01/runtime' + p, agent, headers },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
+  return runtimeAPI.request(method, '/2018-06-01/runtime' + p, headers, body);
 }
 
 // errorBody turns anything thrown into Lambda's error shape.
@@ -173,6 +357,227 @@ function runHandler(fn, event, context) {
   });
 }
 
+// ---------------------------------------------------------------------------
+// The lean durable client.
+//
+// @aws/durable-execution-sdk-js takes its transport from the invocation
+// event when the event is an object whose class is named
+// DurableExecutionInvocationInputWithClient and that carries a
+// durableExecutionClient: { getExecutionState(params), checkpoint(params) }
+// (the SDK checks it by duck typing: toString() tag, constructor name and
+// the property; AWS's own test runner injects its client this way). The
+// client below speaks Duro's REST API directly over a kept-alive
+// connection, with no SigV4 (Duro does not check signatures), and gives
+// the SDK exactly what the AWS SDK for JavaScript would: responses with
+// epoch-second timestamps turned into Dates, errors named after the
+// x-amzn-ErrorType with $metadata.httpStatusCode, standard retries (3
+// attempts on throttling, 5xx and network errors, same ClientToken).
+
+// leanStats counts the lean client's requests; handlers (and Duro's
+// tests) can read it as globalThis[Symbol.for('duro.leanDurableClient')].
+const leanStats = { invocations: 0, checkpoints: 0, states: 0, retries: 0, errors: 0 };
+
+function leanEndpoint() {
+  const off = String(env.DURO_NODE_LEAN_CLIENT ?? '').trim().toLowerCase();
+  if (['0', 'false', 'no', 'off'].includes(off)) return null;
+  if (String(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).toLowerCase() === 'true') return null;
+  const raw = env.AWS_ENDPOINT_URL_LAMBDA || env.AWS_ENDPOINT_URL;
+  if (!raw) return null; // real AWS: only the AWS SDK can sign for it
+  let url;
+  try { url = new URL(raw); } catch { return null; }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  return url;
+}
+
+// Every non-unreserved byte escaped, as the AWS SDKs encode URI labels.
+const encodeLabel = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+
+const epochDate = (v) => {
+  if (typeof v === 'number') return new Date(Math.round(v * 1000));
+  if (typeof v === 'string' && v !== '' && !Number.isNaN(Number(v))) return new Date(Math.round(Number(v) * 1000));
+  return v; // absent, or a form the AWS SDK would not turn into a Date either
+};
+
+// Operation timestamps are epoch seconds on the wire; the AWS SDK hands
+// them to the durable SDK as Dates.
+function operationDates(ops) {
+  if (!Array.isArray(ops)) return ops;
+  for (const op of ops) {
+    if (!op || typeof op !== 'object') continue;
+    if ('StartTimestamp' in op) op.StartTimestamp = epochDate(op.StartTimestamp);
+    if ('EndTimestamp' in op) op.EndTimestamp = epochDate(op.EndTimestamp);
+    if (op.StepDetails && 'NextAttemptTimestamp' in op.StepDetails) {
+      op.StepDetails.NextAttemptTimestamp = epochDate(op.StepDetails.NextAttemptTimestamp);
+    }
+    if (op.WaitDetails && 'ScheduledEndTimestamp' in op.WaitDetails) {
+      op.WaitDetails.ScheduledEndTimestamp = epochDate(op.WaitDetails.ScheduledEndTimestamp);
+    }
+  }
+  return ops;
+}
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+const MAX_ATTEMPTS = 3;
+
+// serviceError is what the AWS SDK throws for an error response: named
+// after the error code, with the body's members, $fault and $metadata.
+function serviceError(status, headers, text) {
+  let body = {};
+  try { body = text ? JSON.parse(text) : {}; } catch { body = {}; }
+  if (!body || typeof body !== 'object') body = {};
+  const sanitize = (c) => {
+    let v = String(c);
+    if (v.includes(':')) v = v.split(':')[0];
+    if (v.includes('#')) v = v.split('#').pop();
+    return v;
+  };
+  const header = headers['x-amzn-errortype'];
+  const name = header ? sanitize(header)
+    : body.code !== undefined ? sanitize(body.code)
+      : body.__type !== undefined ? sanitize(body.__type) : 'Unknown';
+  const message = body.message ?? body.Message ?? name;
+  const err = new Error(message);
+  for (const [k, v] of Object.entries(body)) {
+    if (k !== 'message' && k !== 'Message' && k !== '__type' && k !== 'code') err[k] = v;
+  }
+  err.name = name;
+  err.$fault = status >= 500 ? 'server' : 'client';
+  err.$metadata = { httpStatusCode: status, requestId: headers['x-amzn-requestid'] };
+  if (status === 429) err.$retryable = { throttling: true };
+  const retryAfter = Number(headers['retry-after']);
+  if (status === 429 && headers['retry-after'] !== undefined && Number.isFinite(retryAfter)) err.retryAfterSeconds = retryAfter;
+  return err;
+}
+
+class LeanDurableClient {
+  constructor(url) {
+    this.tls = url.protocol === 'https:';
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = url.port ? Number(url.port) : (this.tls ? 443 : 80);
+    this.base = url.pathname.replace(/\/+$/, '');
+    if (this.tls) this.agent = new https.Agent({ keepAlive: true, maxFreeSockets: 4, scheduling: 'lifo' });
+    else this.pool = new HttpPool(this.host, this.port);
+  }
+
+  // getExecutionState is GetDurableExecutionState.
+  async getExecutionState(params) {
+    const q = [`CheckpointToken=${encodeURIComponent(params.CheckpointToken ?? '')}`];
+    if (params.Marker !== undefined && params.Marker !== null) q.push(`Marker=${encodeURIComponent(params.Marker)}`);
+    if (params.MaxItems !== undefined && params.MaxItems !== null) q.push(`MaxItems=${encodeURIComponent(params.MaxItems)}`);
+    leanStats.states++;
+    const out = await this.send('GET', `/2025-12-01/durable-executions/${encodeLabel(params.DurableExecutionArn)}/state?${q.join('&')}`);
+    operationDates(out.Operations);
+    return out;
+  }
+
+  // checkpoint is CheckpointDurableExecution. Like the AWS SDK, it fills in
+  // a ClientToken, so that a retried request is recognised as a repeat.
+  async checkpoint(params) {
+    const body = JSON.stringify({
+      CheckpointToken: params.CheckpointToken,
+      ClientToken: params.ClientToken ?? randomUUID(),
+      Updates: params.Updates,
+    });
+    leanStats.checkpoints++;
+    const out = await this.send('POST', `/2025-12-01/durable-executions/${encodeLabel(params.DurableExecutionArn)}/checkpoint`, body);
+    if (out.NewExecutionState) operationDates(out.NewExecutionState.Operations);
+    return out;
+  }
+
+  async send(method, p, body) {
+    let totalRetryDelay = 0;
+    for (let attempt = 1; ; attempt++) {
+      let err;
+      try {
+        const res = await this.request(method, p, body);
+        const text = res.body.toString('utf8');
+        if (res.status >= 200 && res.status < 300) {
+          const out = text ? JSON.parse(text) : {};
+          out.$metadata = { httpStatusCode: res.status, requestId: res.headers['x-amzn-requestid'], attempts: attempt, totalRetryDelay };
+          return out;
+        }
+        err = serviceError(res.status, res.headers, text);
+      } catch (e) {
+        err = e;
+      }
+      const status = err.$metadata?.httpStatusCode;
+      const throttled = status === 429 || err.name === 'TooManyRequestsException' || err.name === 'ThrottlingException';
+      const retryable = throttled || RETRYABLE_STATUS.has(status) ||
+        (status === undefined && (TRANSIENT_CODES.has(err.code) || err.name === 'TimeoutError' || /socket hang up/i.test(err.message)));
+      if (!retryable || attempt >= MAX_ATTEMPTS) {
+        leanStats.errors++;
+        err.$metadata = { ...(err.$metadata || {}), attempts: attempt, totalRetryDelay };
+        throw err;
+      }
+      // Full jitter, as the AWS SDK's standard retry strategy.
+      const delay = Math.floor(Math.random() * Math.min(20000, (throttled ? 500 : 100) * 2 ** (attempt - 1)));
+      totalRetryDelay += delay;
+      leanStats.retries++;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  // request sends one request and resolves with { status, headers, body }.
+  // The timeout is the durable SDK's for its own AWS client.
+  request(method, p, body) {
+    const headers = { 'User-Agent': 'duro-node-bootstrap aws-durable-execution-sdk-js' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (!this.tls) return this.pool.request(method, this.base + p, headers, body, 55000);
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : Buffer.from(body);
+      if (data) headers['Content-Length'] = data.length;
+      const req = https.request({
+        host: this.host, port: this.port, method, path: this.base + p, agent: this.agent, headers, timeout: 50000,
+      }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => {
+        const e = new Error(`${method} ${p}: no answer within 50 s`);
+        e.name = 'TimeoutError';
+        req.destroy(e);
+      });
+      req.on('error', reject);
+      if (data) req.write(data);
+      req.end();
+    });
+  }
+}
+
+// The SDK recognises this class by its name and its toString tag. The
+// client is not enumerable, so that handlers that look at the event itself
+// (JSON.stringify, Object.keys) see the envelope and nothing else.
+class DurableExecutionInvocationInputWithClient {
+  constructor(event, client) {
+    Object.assign(this, event);
+    Object.defineProperty(this, 'durableExecutionClient', { value: client, writable: true, configurable: true, enumerable: false });
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'DurableExecutionInvocationInputWithClient';
+  }
+}
+
+let leanClient; // one per process: its agent keeps the connections warm
+const leanURL = leanEndpoint();
+if (leanURL) globalThis[Symbol.for('duro.leanDurableClient')] = leanStats;
+
+// withLeanClient wraps a durable invocation envelope; anything else is
+// passed through untouched.
+function withLeanClient(event) {
+  if (!leanURL || !event || typeof event !== 'object' || Array.isArray(event) ||
+      typeof event.DurableExecutionArn !== 'string' || typeof event.CheckpointToken !== 'string' ||
+      !event.DurableExecutionArn || !event.CheckpointToken) {
+    return event;
+  }
+  leanClient ??= new LeanDurableClient(leanURL);
+  leanStats.invocations++;
+  return new DurableExecutionInvocationInputWithClient(event, leanClient);
+}
+
 let currentId = null;
 
 async function fatal(err, type) {
@@ -186,6 +591,31 @@ async function fatal(err, type) {
   }
 }
 process.on('uncaughtException', (err) => fatal(err, 'Runtime.UncaughtException'));
+
+// DURO_NODE_CPU_PROF_DIR=DIR profiles the worker (Node does not allow
+// --cpu-prof in NODE_OPTIONS): the V8 CPU profile of its whole life is
+// written to DIR/CPU.<time>.<pid>.cpuprofile when Duro stops it (SIGTERM),
+// for Chrome DevTools or speedscope.
+if (env.DURO_NODE_CPU_PROF_DIR) {
+  const dir = env.DURO_NODE_CPU_PROF_DIR;
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.start');
+  process.on('SIGTERM', () => {
+    session.post('Profiler.stop', (err, res) => {
+      try {
+        if (!err) {
+          fs.mkdirSync(dir, { recursive: true });
+          fs.writeFileSync(path.join(dir, `CPU.${Date.now()}.${process.pid}.cpuprofile`), JSON.stringify(res.profile));
+        }
+      } finally {
+        process.exit(0);
+      }
+    });
+  });
+}
 process.on('unhandledRejection', (reason) => fatal(reason, 'Runtime.UnhandledPromiseRejection'));
 
 async function main() {
@@ -208,7 +638,7 @@ async function main() {
     currentId = id;
     let outcome;
     try {
-      const event = next.body.length ? JSON.parse(next.body.toString('utf8')) : undefined;
+      const event = withLeanClient(next.body.length ? JSON.parse(next.body.toString('utf8')) : undefined);
       const result = await runHandler(handler, event, makeContext(id, next.headers));
       outcome = { ok: JSON.stringify(result === undefined ? null : result) };
     } catch (e) {

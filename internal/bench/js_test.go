@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunJS runs the end-to-end JS mode: a function written with the
+// official JS SDK, uploaded as a zip and run by Node workers, with the
+// Node bootstrap's lean client and with @aws-sdk/client-lambda
+// (DURO_NODE_LEAN_CLIENT=0). It needs node and npm (and, the first time,
+// the npm registry to install the function's dependencies in the user's
+// cache). It asserts nothing about speed.
+func TestRunJS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and Node workers")
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	for _, lean := range []bool{true, false} {
+		name := "lean-node-client"
+		if !lean {
+			name = "aws-sdk-client"
+		}
+		t.Run(name, func(t *testing.T) {
+			const executions, steps = 6, 3
+			cfg := Config{Client: ClientJS, Steps: steps, Executions: executions, Concurrency: 3, Workers: 2, Warmup: 2,
+				NoLeanNodeClient: !lean, Logger: quiet(), FsyncProbe: -1}
+			r, err := Run(testCtx(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Executions != executions || r.ExecutionsFailed != 0 || r.ExecutionLatencyMs.Count != executions {
+				t.Errorf("executions: %d ok, %d failed, %d latencies; want %d ok", r.Executions, r.ExecutionsFailed, r.ExecutionLatencyMs.Count, executions)
+			}
+			// The SDK checkpoints a step's START and SUCCEED, batched
+			// into one checkpoint when it can.
+			if r.Updates != 2*executions*steps || r.Checkpoints < executions*steps || r.Checkpoints > 2*executions*steps || r.CheckpointErrors != 0 {
+				t.Errorf("checkpoints %d (%d errors) with %d updates; want %d updates in %d to %d checkpoints",
+					r.Checkpoints, r.CheckpointErrors, r.Updates, 2*executions*steps, executions*steps, 2*executions*steps)
+			}
+			if r.Invocations != executions || r.InvocationErrors != 0 {
+				t.Errorf("invocations %d (%d failed), want %d", r.Invocations, r.InvocationErrors, executions)
+			}
+			if r.NodeLeanClient == nil || *r.NodeLeanClient != lean {
+				t.Errorf("node_lean_client = %v, want %v", r.NodeLeanClient, lean)
+			}
+			if r.WorkerProcesses < 1 || r.WorkerProcesses > 2 || r.WorkerCPUSeconds <= 0 || r.WorkerRSSMB <= 0 {
+				t.Errorf("workers: %d processes, %v s CPU, %v MB; want 1 or 2 processes (--workers 2) that used CPU",
+					r.WorkerProcesses, r.WorkerCPUSeconds, r.WorkerRSSMB)
+			}
+			if r.ServerCheckpointMeanMs <= 0 || r.ExecutionsPerSec <= 0 || r.CheckpointsPerSec <= 0 {
+				t.Errorf("figures: %v ms per checkpoint, %v executions/s, %v checkpoints/s", r.ServerCheckpointMeanMs, r.ExecutionsPerSec, r.CheckpointsPerSec)
+			}
+		})
+	}
+}
+
+func TestJSConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Client: ClientJS, Scenario: ScenarioWaits}, "steps scenario only"},
+		{Config{Client: ClientJS, Suspended: 10}, "steps scenario only"},
+		{Config{Workers: 4}, "apply to --client js"},
+		{Config{NoLeanNodeClient: true}, "apply to --client js"},
+		{Config{Client: ClientJS, Workers: 4, Endpoint: "http://127.0.0.1:9014"}, "remote server has its own"},
+		{Config{Client: "bogus"}, "unknown client"},
+	} {
+		err := tc.cfg.defaults()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	if env, err := ParseFunctionEnv([]string{"A=1", "NODE_OPTIONS=--max-old-space-size=256 --x=y"}); err != nil ||
+		len(env) != 2 || env["NODE_OPTIONS"] != "--max-old-space-size=256 --x=y" {
+		t.Errorf("ParseFunctionEnv = %v, %v", env, err)
+	}
+	if _, err := ParseFunctionEnv([]string{"novalue"}); err == nil {
+		t.Error("ParseFunctionEnv accepted a pair without =")
+	}
+}
+
+// The embedded function files are written into a directory and the zip of
+// a code directory is cached and reused.
+func TestJSFilesAndZipCache(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "code")
+	if err := writeJSFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"index.mjs", "package.json", "package-lock.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s not written: %v", name, err)
+		}
+	}
+	a, err := zipCode(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := zipCode(dir, true)
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("second zip differs or failed: %v", err)
+	}
+	// A changed file makes a new archive.
+	later := time.Now().Add(time.Minute)
+	if err := os.WriteFile(filepath.Join(dir, "index.mjs"), []byte("export const handler = async () => 1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(dir, "index.mjs"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	c, err := zipCode(dir, true)
+	if err != nil || string(c) == string(a) {
+		t.Fatalf("zip after a change is the cached one (err %v)", err)
+	}
+}
