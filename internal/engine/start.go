@@ -189,6 +189,23 @@ func (e *Engine) callFunction(ctx context.Context, fn FunctionConfiguration, req
 	return resp, err
 }
 
+// cachedDescription describes an execution from the cache of executions
+// with an invocation in flight, which holds committed state only: it spares
+// a synchronous Invoke a store read right after the start. ok is false when
+// the execution is not cached.
+func (e *Engine) cachedDescription(execID, arn string) (ExecutionDescription, bool) {
+	mu := e.stripe(execID)
+	mu.Lock()
+	defer mu.Unlock()
+	e.cacheMu.Lock()
+	s := e.cache[execID]
+	e.cacheMu.Unlock()
+	if s == nil || s.terminal() || s.row.ARN != arn {
+		return ExecutionDescription{}, false
+	}
+	return describe(&s.row, &s.data, true), true
+}
+
 // AwaitExecution blocks until the execution is terminal or ctx ends.
 func (e *Engine) AwaitExecution(ctx context.Context, arn string) (ExecutionDescription, error) {
 	ref, err := parseExecutionArn(arn)
@@ -197,10 +214,13 @@ func (e *Engine) AwaitExecution(ctx context.Context, arn string) (ExecutionDescr
 	}
 	ch, cancel := e.subscribe(ref.ID)
 	defer cancel()
-	for {
-		d, err := e.GetExecution(ctx, arn, true)
-		if err != nil || d.Status != StatusRunning {
-			return d, err
+	for first := true; ; first = false {
+		d, ok := e.cachedDescription(ref.ID, arn)
+		if !ok || !first {
+			var err error
+			if d, err = e.GetExecution(ctx, arn, true); err != nil || d.Status != StatusRunning {
+				return d, err
+			}
 		}
 		// The local signal is the fast path, and carries the description;
 		// the periodic re-read covers executions completed by another node.
