@@ -86,8 +86,8 @@ func BenchmarkCheckpointCPU(b *testing.B) {
 		b.StopTimer()
 		s := benchState(9)
 		u := stepUpdates("s10")
-		b.StartTimer()
 		in := CheckpointInput{CheckpointToken: e.sign.checkpointToken(s.row.ID, s.data.TokenSeq), Updates: u}
+		b.StartTimer()
 		out, err := e.applyCheckpoint(s, &in, s.data.TokenSeq)
 		if err != nil {
 			b.Fatal(err)
