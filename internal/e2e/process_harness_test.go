@@ -309,6 +309,15 @@ const (
 	swapCheckpointSuffix = "/checkpoint"
 )
 
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// wrapped transport; without it a server being stopped waits for the idle
+// keep-alive connections to time out.
+func (s *swapTransport) CloseIdleConnections() {
+	if c, ok := s.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (s *swapTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	target := s.ep.cur.Load()
 	if target == nil {
