@@ -124,6 +124,8 @@ type procDuro struct {
 	log    *procLog
 	addr   string
 	exited chan struct{} // closed once the process has been reaped
+	// started is when the process was started.
+	started time.Time
 }
 
 // procStartDuro starts `duro serve` on a free loopback port (--listen
@@ -133,14 +135,23 @@ type procDuro struct {
 // logged if the test failed.
 func procStartDuro(t *testing.T, bin, dataDir, name string) *procDuro {
 	t.Helper()
+	return procStartDuroOn(t, bin, dataDir, name, "127.0.0.1:0", 30*time.Second)
+}
+
+// procStartDuroOn is procStartDuro on a given listen address, allowing
+// wait for the start-up log line and as long again for GET /health (a
+// restart on a large store takes longer).
+func procStartDuroOn(t *testing.T, bin, dataDir, name, listen string, wait time.Duration) *procDuro {
+	t.Helper()
 	p := &procDuro{t: t, name: name, log: &procLog{addr: make(chan string, 1)}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve",
-		"--listen", "127.0.0.1:0", "--data-dir", dataDir,
+		"--listen", listen, "--data-dir", dataDir,
 		"--region", "us-east-1", "--account-id", "123456789012", "--log-level", "info")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	// A killed server's worker processes could hold the output pipe open;
 	// bound how long Wait keeps copying after the server is gone.
 	p.cmd.WaitDelay = 5 * time.Second
+	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -163,11 +174,11 @@ func procStartDuro(t *testing.T, bin, dataDir, name string) *procDuro {
 	case p.addr = <-p.log.addr:
 	case <-p.exited:
 		t.Fatalf("%s exited before serving (%v):\n%s", name, p.cmd.ProcessState, p.log.tail(4000))
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not announce its address within 30s:\n%s", name, p.log.tail(4000))
+	case <-time.After(wait):
+		t.Fatalf("%s did not announce its address within %v:\n%s", name, wait, p.log.tail(4000))
 	}
 	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(wait)
 	for {
 		resp, err := hc.Get(p.URL() + "/health")
 		if err == nil {
@@ -177,9 +188,10 @@ func procStartDuro(t *testing.T, bin, dataDir, name string) *procDuro {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: GET /health did not answer 200 within 15s (last error %v):\n%s", name, err, p.log.tail(4000))
+			t.Fatalf("%s: GET /health did not answer 200 within %v (last error %v):\n%s", name, wait, err, p.log.tail(4000))
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Short: the suspended-executions test measures start-up with it.
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

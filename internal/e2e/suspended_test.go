@@ -40,7 +40,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -315,7 +314,7 @@ func TestSuspendedExecutionsCostDisk(t *testing.T) {
 // that, or between steps when bare is false), concurrency at a time, logs
 // their wake-up lags and the server's own timer-lag metric over the phase,
 // and returns the lags, sorted.
-func suspLagPhase(t *testing.T, ctx context.Context, api *lambda.Client, fns *suspFunctions, srv *suspStarted, phase, shape string, n, concurrency int, bare bool, waiting int) []time.Duration {
+func suspLagPhase(t *testing.T, ctx context.Context, api *lambda.Client, fns *suspFunctions, srv *procDuro, phase, shape string, n, concurrency int, bare bool, waiting int) []time.Duration {
 	t.Helper()
 	count0, sum0, _ := suspTimerLagMetric(srv.URL())
 	lags, elapsed := suspRunLag(t, ctx, api, fns, n, concurrency, bare)
@@ -564,65 +563,14 @@ func suspParallel(workers, n int, fn func(i int)) {
 	wg.Wait()
 }
 
-// suspStarted is a procDuro with the time its process was started.
-type suspStarted struct {
-	*procDuro
-	started time.Time
-}
-
-// suspStartDuro starts `duro serve` like procStartDuro, but on a given
-// listen address (the restart reuses the first life's port, so that
-// invocations resumed at start-up reach it at once), and returns the time
-// from starting the process to GET /health answering 200.
-func suspStartDuro(t *testing.T, bin, dataDir, name, listen string) (*suspStarted, time.Duration) {
+// suspStartDuro starts `duro serve` with procStartDuroOn on a given listen
+// address (the restart reuses the first life's port, so that invocations
+// resumed at start-up reach it at once), and returns the time from starting
+// the process to GET /health answering 200.
+func suspStartDuro(t *testing.T, bin, dataDir, name, listen string) (*procDuro, time.Duration) {
 	t.Helper()
-	p := &procDuro{t: t, name: name, log: &procLog{addr: make(chan string, 1)}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve",
-		"--listen", listen, "--data-dir", dataDir,
-		"--region", "us-east-1", "--account-id", "123456789012", "--log-level", "info")
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.WaitDelay = 5 * time.Second
-	started := time.Now()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("output of %s (tail):\n%s", p.name, p.log.tail(6000))
-		}
-	})
-	select {
-	case p.addr = <-p.log.addr:
-	case <-p.exited:
-		t.Fatalf("%s exited before serving (%v):\n%s", name, p.cmd.ProcessState, p.log.tail(4000))
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("%s did not announce its address within 2 min:\n%s", name, p.log.tail(4000))
-	}
-	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		resp, err := hc.Get(p.URL() + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return &suspStarted{procDuro: p, started: started}, time.Since(started)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: GET /health did not answer 200 within 1 min (last error %v):\n%s", name, err, p.log.tail(4000))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	p := procStartDuroOn(t, bin, dataDir, name, listen, 2*time.Minute)
+	return p, time.Since(p.started)
 }
 
 // suspCloned describes the cloned population.

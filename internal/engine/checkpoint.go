@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
@@ -507,10 +506,10 @@ func (e *Engine) readyRetry(s *execState, op *opRecord) {
 // and operation, in UUID form.
 func childExecutionID(execID, opID string) string {
 	sum := sha256.Sum256([]byte(execID + "/" + opID))
-	b := sum[:16]
+	b := [16]byte(sum[:16])
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return formatUUID(b)
 }
 
 // startChild starts a durable chained-invoke target. A failure is left to

@@ -282,13 +282,15 @@ func writeExecution(st *stmtSet, m *store.Mutation) error {
 		if err != nil {
 			return fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
 		}
-	} else if ok, err := updateExecutionData(st, e); err != nil {
+	} else if ok, err := updatedRow(st.updateExecutionData, e.ID, e.Revision+1, e.Data,
+		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil)); err != nil || ok {
 		return err
-	} else if ok {
-		return nil
-	} else if ok, err := updateExecutionState(st, e); err != nil {
+	} else if ok, err := updatedRow(st.updateExecutionState, e.ID, e.Revision+1, e.Data, e.Status, toNanos(e.EndTime),
+		e.LeaseOwner, toNanos(e.LeaseUntil),
+		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime)); err != nil || ok {
 		return err
-	} else if !ok {
+	} else {
 		res, err := st.updateExecution.Exec(
 			e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 			toNanos(e.StartTime), toNanos(e.EndTime), e.Revision+1,
@@ -370,40 +372,27 @@ func writeChildren(st *stmtSet, m *store.Mutation) error {
 	return nil
 }
 
-// updateExecutionData is the fast path of an execution update: when only
-// the data (and the revision) change, as in every checkpoint, it rewrites
-// the row without touching the executions' seven indexes, which SQLite
-// would otherwise update for every column in the SET list whether or not
-// its value changed. It reports false, having changed nothing, when the
-// row is missing, at another revision, or differs in an indexed column;
-// the full update then decides.
-func updateExecutionData(st *stmtSet, e *store.ExecutionRow) (bool, error) {
-	res, err := st.updateExecutionData.Exec(e.Revision+1, e.Data,
-		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
-		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil))
+// updatedRow runs one of the fast paths of an execution update and
+// reports whether it changed the row; having changed nothing, it leaves the
+// decision to the next path.
+//
+// updateExecutionData is the path of every checkpoint: only the data (and
+// the revision) change, and the row is rewritten without touching the
+// executions' indexes, which SQLite would otherwise update for every column
+// in the SET list whether or not its value changed. updateExecutionState is
+// the path of an invocation starting or ending and of an execution
+// finishing: data, status, end time and lease change, so only the indexes on
+// status and lease are rewritten. Both match nothing when the row is
+// missing, at another revision, or differs in a column they do not set; the
+// full update then decides.
+func updatedRow(stmt *sql.Stmt, id string, args ...any) (bool, error) {
+	res, err := stmt.Exec(args...)
 	if err != nil {
-		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+		return false, fmt.Errorf("sqlite store: update execution %q: %w", id, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
-	}
-	return n == 1, nil
-}
-
-// updateExecutionState is the second path: the data, status, end time and
-// lease change (an invocation starts or ends, the execution finishes) while
-// the execution's identity and start time stay. Only the indexes on status
-// and lease are then rewritten, not those on function, name and start.
-func updateExecutionState(st *stmtSet, e *store.ExecutionRow) (bool, error) {
-	res, err := st.updateExecutionState.Exec(e.Revision+1, e.Data, e.Status, toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil),
-		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime))
-	if err != nil {
-		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+		return false, fmt.Errorf("sqlite store: update execution %q: %w", id, err)
 	}
 	return n == 1, nil
 }
