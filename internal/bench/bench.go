@@ -37,7 +37,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/duro-run/duro/internal/durable"
-	"github.com/duro-run/duro/internal/engine"
 	"github.com/duro-run/duro/internal/runtime"
 	"github.com/duro-run/duro/internal/server"
 )
@@ -633,21 +632,7 @@ func invocationServer(lookup func(string) runtime.HandlerFunc) http.Handler {
 			http.Error(w, "no such function", http.StatusNotFound)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, 12<<20))
-		if err != nil {
-			http.Error(w, "read envelope: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		resp, err := h(r.Context(), engine.Invocation{Payload: body, RequestID: r.Header.Get("Lambda-Runtime-Aws-Request-Id")})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if resp.FunctionError != "" {
-			w.Header().Set("X-Amz-Function-Error", resp.FunctionError)
-		}
-		_, _ = w.Write(resp.Payload)
+		durable.InvocationHandler(h).ServeHTTP(w, r)
 	})
 	return mux
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/duro-run/duro/internal/engine"
+	"github.com/duro-run/duro/internal/runtime"
 )
 
 // maxEnvelope bounds the request body HTTPHandler reads: Lambda's 6 MB
@@ -23,7 +24,12 @@ const maxEnvelope = 12 << 20
 // unhandled function error (X-Amz-Function-Error: Unhandled). The
 // Lambda-Runtime-Deadline-Ms header, when present, bounds the invocation.
 func HTTPHandler(client *lambda.Client, fn Func) http.Handler {
-	h := Handler(client, fn)
+	return InvocationHandler(Handler(client, fn))
+}
+
+// InvocationHandler serves any in-process handler the way HTTPHandler
+// serves a durable Func.
+func InvocationHandler(h runtime.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "POST an invocation envelope", http.StatusMethodNotAllowed)
