@@ -100,11 +100,18 @@ type wireClient struct {
 // conns idle keep-alive connections, so that a closed-loop load never
 // re-dials.
 func newWireClient(base string, conns int, m *measurements) *wireClient {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 0
-	tr.MaxIdleConnsPerHost = conns
-	tr.IdleConnTimeout = 5 * time.Minute
-	return &wireClient{base: strings.TrimSuffix(base, "/"), http: &http.Client{Transport: &timingTransport{next: tr, m: m}}, m: m}
+	base = strings.TrimSuffix(base, "/")
+	var tr http.RoundTripper
+	if u, err := url.Parse(base); err == nil && u.Scheme == "http" && u.Path == "" {
+		tr = newLeanTransport(u.Host, conns)
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 0
+		t.MaxIdleConnsPerHost = conns
+		t.IdleConnTimeout = 5 * time.Minute
+		tr = t
+	}
+	return &wireClient{base: base, http: &http.Client{Transport: &timingTransport{next: tr, m: m}}, m: m}
 }
 
 func (c *wireClient) close() {
@@ -138,6 +145,13 @@ func (t *timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}}
 	return resp, nil
+}
+
+// CloseIdleConnections closes the wrapped transport's idle connections.
+func (t *timingTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // timedBody calls done once, when the body is exhausted or closed.

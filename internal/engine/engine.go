@@ -70,8 +70,11 @@ type Engine struct {
 	// commits instead of one.
 	stripes [4096]sync.Mutex
 
+	// cache holds the executions with an invocation in flight; idle the
+	// recently suspended ones, within bounds (idlecache.go).
 	cacheMu sync.Mutex
 	cache   map[string]*execState
+	idle    *idleCache
 
 	functions functionCache
 
@@ -136,6 +139,7 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 		sign:      signer{key: cfg.SigningKey},
 		now:       cfg.Clock,
 		cache:     map[string]*execState{},
+		idle:      newIdleCache(idleCacheEntries, idleCacheBytes),
 		waiters:   map[string][]chan ExecutionDescription{},
 		timerWake: make(chan struct{}, 1),
 		ctx:       ctx,

@@ -226,7 +226,7 @@ func (e *Engine) update(ctx context.Context, execID string, fn func(s *execState
 	mu.Lock()
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		s, err := e.cached(ctx, execID)
+		s, err := e.cachedForUpdate(ctx, execID)
 		if err != nil {
 			return nil, err
 		}
@@ -258,9 +258,10 @@ func (e *Engine) update(ctx context.Context, execID string, fn func(s *execState
 }
 
 // committed finishes a successful commit: bumps the revision, runs
-// post-commit hooks and decides whether to keep the state cached. Only
-// executions with an invocation in flight stay cached, so that suspended
-// executions cost disk, not memory.
+// post-commit hooks and decides whether to keep the state cached.
+// Executions with an invocation in flight stay cached; suspended ones go
+// to the bounded idle cache, so that they cost disk, not memory, beyond
+// the few thousand most recent.
 func (e *Engine) committed(s *execState) {
 	s.row.Revision++
 	extra := s.extra
@@ -272,11 +273,17 @@ func (e *Engine) committed(s *execState) {
 	}
 	hadTimers := len(s.setTimers) > 0
 	s.reset()
-	if s.data.InvocationID != "" && !s.terminal() {
+	switch {
+	case s.data.InvocationID != "" && !s.terminal():
 		e.cacheMu.Lock()
 		e.cache[s.row.ID] = s
 		e.cacheMu.Unlock()
-	} else {
+	case !s.terminal():
+		e.cacheMu.Lock()
+		delete(e.cache, s.row.ID)
+		e.cacheMu.Unlock()
+		e.idle.put(s)
+	default:
 		e.evict(s.row.ID)
 	}
 	if hadTimers {
@@ -297,10 +304,28 @@ func (e *Engine) cached(ctx context.Context, execID string) (*execState, error) 
 	return e.load(ctx, execID)
 }
 
+// cachedForUpdate is cached for update, which alone may also take a
+// suspended execution's state from the idle cache: its commit checks the
+// revision, so a stale entry costs a conflict and a reload, not a wrong
+// answer.
+func (e *Engine) cachedForUpdate(ctx context.Context, execID string) (*execState, error) {
+	e.cacheMu.Lock()
+	s := e.cache[execID]
+	e.cacheMu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	if s := e.idle.take(execID); s != nil {
+		return s, nil
+	}
+	return e.load(ctx, execID)
+}
+
 func (e *Engine) evict(execID string) {
 	e.cacheMu.Lock()
 	delete(e.cache, execID)
 	e.cacheMu.Unlock()
+	e.idle.drop(execID)
 }
 
 // visible returns the operations an invocation sees, in start order: the

@@ -71,7 +71,8 @@ func (e *Engine) timerLoop() {
 	lastScan := e.now()
 	for {
 		e.timerPlan.Store(0) // scanning: every new timer signals
-		due, err := e.store.DueTimers(e.ctx, e.now(), 512)
+		scanAt := e.now()
+		due, err := e.store.DueTimers(e.ctx, scanAt, 512)
 		if err != nil && e.ctx.Err() == nil {
 			e.log.Error("read due timers", "err", err)
 		}
@@ -105,27 +106,25 @@ func (e *Engine) timerLoop() {
 		}
 		wait := e.cfg.TimerPollInterval
 		if len(due) > 0 {
-			// The earliest timer is one of those just handed out (or one
-			// whose handler has already finished): each handler's
-			// completion signals the loop, so the store need not be asked
-			// for the next timer until no timer is due.
+			// Each handler's completion signals the loop, which then
+			// looks again at what is due (a handler may leave its timer
+			// behind, or more were due than one scan returns); this only
+			// bounds a lost signal.
 			wait = min(wait, 50*time.Millisecond)
-		} else {
-			next, err := e.store.NextTimer(e.ctx)
-			switch {
-			case err == nil:
-				d := next.Due.Sub(e.now())
-				if _, busy := e.firing.Load(next.ExecutionID + "\x00" + next.Key); busy {
-					// Being handled: its completion signals the loop.
-					d = 50 * time.Millisecond
-				}
-				wait = min(wait, d)
-			case errors.Is(err, store.ErrNotFound):
-			case e.ctx.Err() != nil:
-				return
-			default:
-				e.log.Error("read next timer", "err", err)
-			}
+		}
+		// Sleep until the next timer that was not yet due, even while
+		// others are being handled: waking only when a handler ends
+		// delayed a timer falling due meanwhile by as much as a
+		// handler's commit, tens of ms in a wave of wake-ups.
+		next, err := e.store.NextTimer(e.ctx, scanAt)
+		switch {
+		case err == nil:
+			wait = min(wait, next.Due.Sub(e.now()))
+		case errors.Is(err, store.ErrNotFound):
+		case e.ctx.Err() != nil:
+			return
+		default:
+			e.log.Error("read next timer", "err", err)
 		}
 		if wait <= 0 {
 			continue

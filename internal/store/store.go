@@ -240,8 +240,9 @@ type Store interface {
 
 	// DueTimers returns timers due at or before now, earliest first.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]TimerRow, error)
-	// NextTimer returns the earliest timer; ErrNotFound when there is none.
-	NextTimer(ctx context.Context) (TimerRow, error)
+	// NextTimer returns the earliest timer due strictly after after (the
+	// zero time: the earliest of all); ErrNotFound when there is none.
+	NextTimer(ctx context.Context, after time.Time) (TimerRow, error)
 	// ListTimers returns an execution's timers.
 	ListTimers(ctx context.Context, executionID string) ([]TimerRow, error)
 

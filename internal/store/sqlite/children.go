@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
@@ -140,10 +141,15 @@ func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]stor
 	return out, nil
 }
 
-// NextTimer returns the earliest timer of any execution; see store.Store.
-func (s *Store) NextTimer(ctx context.Context) (store.TimerRow, error) {
+// NextTimer returns the earliest timer of any execution due after after;
+// see store.Store.
+func (s *Store) NextTimer(ctx context.Context, after time.Time) (store.TimerRow, error) {
+	floor := int64(math.MinInt64)
+	if !after.IsZero() {
+		floor = toNanos(after)
+	}
 	out, err := s.queryTimers(ctx, `SELECT execution_id, key, due_ns, data FROM timers
-		ORDER BY due_ns, execution_id, key LIMIT 1`)
+		WHERE due_ns > ? ORDER BY due_ns, execution_id, key LIMIT 1`, floor)
 	if err != nil {
 		return store.TimerRow{}, fmt.Errorf("sqlite store: next timer: %w", err)
 	}

@@ -83,7 +83,7 @@ func TestReopen(t *testing.T) {
 	if evs, err := s.ListEvents(ctx, "e1", store.EventRange{}); err != nil || len(evs) != 1 || string(evs[0].Data) != "ev" {
 		t.Fatalf("events after reopen: %+v, %v", evs, err)
 	}
-	if tm, err := s.NextTimer(ctx); err != nil || tm.ExecutionID != "e1" || !tm.Due.Equal(start.Add(time.Hour)) {
+	if tm, err := s.NextTimer(ctx, time.Time{}); err != nil || tm.ExecutionID != "e1" || !tm.Due.Equal(start.Add(time.Hour)) {
 		t.Fatalf("timer after reopen: %+v, %v", tm, err)
 	}
 	// The reopened store keeps working at the stored revision.

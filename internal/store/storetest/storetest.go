@@ -1209,7 +1209,7 @@ func timerKeys(rows []store.TimerRow) []string {
 
 func testTimers(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	_, err := s.NextTimer(ctx)
+	_, err := s.NextTimer(ctx, time.Time{})
 	wantErr(t, "NextTimer on empty store", err, store.ErrNotFound)
 	if due, err := s.DueTimers(ctx, at(time.Hour), 0); err != nil || len(due) != 0 {
 		t.Fatalf("DueTimers on empty store: %+v, %v", due, err)
@@ -1225,13 +1225,29 @@ func testTimers(t *testing.T, s store.Store) {
 		{ExecutionID: "e2", Key: "middle", Due: at(2 * time.Minute), Data: []byte("middle")},
 	}})
 
-	next, err := s.NextTimer(ctx)
+	next, err := s.NextTimer(ctx, time.Time{})
 	if err != nil {
 		t.Fatalf("NextTimer: %v", err)
 	}
 	if next.ExecutionID != "e1" || next.Key != "early" || !next.Due.Equal(at(time.Minute)) || string(next.Data) != "early" {
 		t.Fatalf("NextTimer = %+v, want e1/early", next)
 	}
+	// The timer loop asks for the next timer after the ones already due.
+	for _, tc := range []struct {
+		after time.Time
+		want  string
+	}{
+		{at(time.Minute - time.Nanosecond), "e1/early"},
+		{at(time.Minute), "e2/middle"},
+		{at(2*time.Minute + time.Second), "e1/late"},
+	} {
+		next, err := s.NextTimer(ctx, tc.after)
+		if err != nil || next.ExecutionID+"/"+next.Key != tc.want {
+			t.Fatalf("NextTimer(after %v) = %+v, %v; want %s", tc.after, next, err, tc.want)
+		}
+	}
+	_, err = s.NextTimer(ctx, at(3*time.Minute))
+	wantErr(t, "NextTimer after the last timer", err, store.ErrNotFound)
 
 	for _, tc := range []struct {
 		name  string
@@ -1291,7 +1307,7 @@ func testTimerReplaceAndDelete(t *testing.T, s store.Store) {
 			t.Fatalf("replaced timer = %+v, want due +10m data a2", tm)
 		}
 	}
-	next, err := s.NextTimer(ctx)
+	next, err := s.NextTimer(ctx, time.Time{})
 	if err != nil || next.Key != "b" {
 		t.Fatalf("NextTimer after moving a: %+v, %v; want e1/b", next, err)
 	}
@@ -1322,7 +1338,7 @@ func testTimerReplaceAndDelete(t *testing.T, s store.Store) {
 	if ts, _ := s.ListTimers(ctx, "e2"); len(ts) != 1 {
 		t.Fatalf("DeleteAllTimers on e1 touched e2: %+v", ts)
 	}
-	next, err = s.NextTimer(ctx)
+	next, err = s.NextTimer(ctx, time.Time{})
 	if err != nil || next.ExecutionID != "e2" {
 		t.Fatalf("NextTimer: %+v, %v; want e2/a", next, err)
 	}
