@@ -19,7 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -249,7 +249,7 @@ func (s *server) middleware(next http.Handler) http.Handler {
 			}
 		}()
 
-		if !canonicalPath(r.URL.EscapedPath()) {
+		if !canonicalPath(escapedPath(r.URL)) {
 			rec.op = "UnknownOperation"
 			s.writeError(rec, r, rec.op, newError(shapeUnknownOperation,
 				fmt.Sprintf("Unknown operation: %s %s", r.Method, r.URL.EscapedPath())))
@@ -259,17 +259,37 @@ func (s *server) middleware(next http.Handler) http.Handler {
 	})
 }
 
+// escapedPath is u.EscapedPath() for a URL the server parsed: RawPath is
+// then set only when it differs from Path's default escaping, and always
+// encodes Path. EscapedPath would check that again by unescaping it, which
+// cost 1 % of the server's CPU on the checkpoint path.
+func escapedPath(u *url.URL) string {
+	if u.RawPath != "" {
+		return u.RawPath
+	}
+	return u.EscapedPath()
+}
+
 // canonicalPath reports whether p (an escaped path) is already clean, the way
-// ServeMux decides whether to redirect: no empty, "." or ".." segments.
+// ServeMux decides whether to redirect: no empty, "." or ".." segments (a
+// trailing slash is kept).
 func canonicalPath(p string) bool {
 	if p == "" || p[0] != '/' {
 		return false
 	}
-	c := path.Clean(p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
+	for i := 1; i <= len(p); {
+		j := strings.IndexByte(p[i:], '/')
+		if j < 0 {
+			j = len(p) - i
+		}
+		seg := p[i : i+j]
+		last := i+j == len(p)
+		if (seg == "" && !last) || seg == "." || seg == ".." {
+			return false
+		}
+		i += j + 1
 	}
-	return c == p
+	return true
 }
 
 // writeJSON encodes v as the JSON response body.

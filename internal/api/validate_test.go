@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -684,12 +685,52 @@ func TestCanonicalPath(t *testing.T) {
 		"/a/../b":                              false,
 		"":                                     false,
 		"*":                                    false,
+		"/":                                    true,
+		"/a/b/":                                true,
+		"/a.b/..c/...":                         true,
+		"//":                                   false,
+		"/.":                                   false,
+		"/..":                                  false,
+		"/a/.":                                 false,
+		"/a/b/..":                              false,
+		"/a/./":                                false,
+		"/a//":                                 false,
 	}
 	for p, want := range tests {
 		if got := canonicalPath(p); got != want {
 			t.Errorf("canonicalPath(%q) = %v, want %v", p, got, want)
 		}
 	}
+}
+
+// TestCanonicalPathAgreesWithClean holds the segment scan to the
+// definition it replaced: p is canonical when path.Clean leaves it as it is
+// (keeping a trailing slash).
+func TestCanonicalPathAgreesWithClean(t *testing.T) {
+	clean := func(p string) bool {
+		if p == "" || p[0] != '/' {
+			return false
+		}
+		c := path.Clean(p)
+		if strings.HasSuffix(p, "/") && c != "/" {
+			c += "/"
+		}
+		return c == p
+	}
+	parts := []string{"/", "a", ".", "..", "%2F", "b.c"}
+	var gen func(prefix string, depth int)
+	gen = func(prefix string, depth int) {
+		if got, want := canonicalPath(prefix), clean(prefix); got != want {
+			t.Errorf("canonicalPath(%q) = %v, path.Clean says %v", prefix, got, want)
+		}
+		if depth == 0 {
+			return
+		}
+		for _, p := range parts {
+			gen(prefix+p, depth-1)
+		}
+	}
+	gen("/", 5)
 }
 
 func TestNewRequestID(t *testing.T) {
