@@ -233,3 +233,52 @@ func TestWALRestart(t *testing.T) {
 		t.Fatalf("WAL grew from %d to %d bytes after the checkpoint: it did not restart", wal, got)
 	}
 }
+
+// TestSchemaRevisionsApplyToOldDatabases opens a database that still has
+// the indexes a later schema revision dropped (as a store created by an
+// earlier release has them), and checks that Open drops them and the store
+// keeps its rows and its operation order.
+func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "duro.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	e := store.ExecutionRow{ID: "e1", ARN: "arn", FunctionName: "fn", FunctionVersion: "$LATEST", Name: "e1",
+		Status: "RUNNING", StartTime: time.Unix(1, 0)}
+	ops := []store.OperationRow{{OperationID: "b", Seq: 1, Data: []byte("1")}, {OperationID: "a", Seq: 2, Data: []byte("2")}}
+	if err := s.Commit(ctx, store.Mutation{Create: true, Execution: e, Operations: ops}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	for _, stmt := range []string{
+		`CREATE INDEX operations_by_seq ON operations (execution_id, seq)`,
+		`CREATE INDEX timers_by_due ON timers (due_ns)`,
+	} {
+		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	for _, name := range []string{"operations_by_seq", "timers_by_due"} {
+		var n int
+		if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n); err != nil {
+			t.Fatalf("look for index %s: %v", name, err)
+		}
+		if n != 0 {
+			t.Errorf("index %s still exists after Open", name)
+		}
+	}
+	got, err := s.ListOperations(ctx, "e1", 0, 0)
+	if err != nil || len(got) != 2 || got[0].OperationID != "b" || got[1].OperationID != "a" {
+		t.Fatalf("ListOperations after reopen = %+v, %v; want b then a (by seq)", got, err)
+	}
+}

@@ -55,8 +55,6 @@ var schemaV1 = []string{
 		data         BLOB,
 		PRIMARY KEY (execution_id, operation_id)
 	)`,
-	`CREATE INDEX IF NOT EXISTS operations_by_seq
-		ON operations (execution_id, seq)`,
 	`CREATE TABLE IF NOT EXISTS events (
 		execution_id TEXT   NOT NULL,
 		event_id     BIGINT NOT NULL,
@@ -131,8 +129,14 @@ var schemaConsole = []string{
 // A listing of one function by status (ListDurableExecutionsByFunction with
 // Statuses) otherwise walked every execution of that status of every
 // function.
+//
+// operations_by_seq is gone: an execution's operations are only ever read
+// whole (ListOperations sorts that execution's rows by seq), while the
+// index cost a B-tree insert, and a page in the WAL, for every new
+// operation on the checkpoint path.
 var schemaIndexes = []string{
 	`DROP INDEX IF EXISTS timers_by_due`,
+	`DROP INDEX IF EXISTS operations_by_seq`,
 	`CREATE INDEX IF NOT EXISTS executions_by_function_status
 		ON executions (function_name, status, start_ns, id)`,
 }

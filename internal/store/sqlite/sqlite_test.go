@@ -215,42 +215,60 @@ func TestRejectsForeignRows(t *testing.T) {
 // BenchmarkCommit measures parallel commits to distinct executions, the
 // engine's steady state, and reports how many mutations share a
 // transaction.
+// BenchmarkCommit measures group commit with many executions in flight,
+// each committing mutations shaped like a checkpoint: "step" as a step's
+// [START, SUCCEED] (the execution row, one operation, two events), "wait"
+// as a wait's START (one operation, one event, one timer).
 func BenchmarkCommit(b *testing.B) {
-	ctx := context.Background()
-	s := openTemp(b)
-	defer s.Close()
+	for _, shape := range []struct {
+		name   string
+		events int
+		timer  bool
+	}{{"step", 2, false}, {"wait", 1, true}} {
+		b.Run(shape.name, func(b *testing.B) {
+			ctx := context.Background()
+			s := openTemp(b)
+			defer s.Close()
 
-	var next atomic.Int64
-	payload := make([]byte, 512)
-	b.SetParallelism(32) // many goroutines per CPU, like many executions in flight
-	b.ResetTimer()
-	before := s.Stats()
-	b.RunParallel(func(pb *testing.PB) {
-		id := fmt.Sprintf("bench-%d", next.Add(1))
-		e := store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Status: "RUNNING", StartTime: time.Now(), Data: payload}
-		if err := s.Commit(ctx, store.Mutation{Execution: e, Create: true}); err != nil {
-			b.Error(err)
-			return
-		}
-		e.Revision = 1
-		for step := int64(1); pb.Next(); step++ {
-			err := s.Commit(ctx, store.Mutation{
-				Execution:  e,
-				Operations: []store.OperationRow{{OperationID: fmt.Sprint(step), Seq: step, Data: payload}},
-				Events:     []store.EventRow{{EventID: step, Data: payload}},
-				SetTimers:  []store.TimerRow{{Key: "retry", Due: time.Now().Add(time.Minute)}},
+			var next atomic.Int64
+			payload := make([]byte, 512)
+			b.SetParallelism(32) // many goroutines per CPU, like many executions in flight
+			b.ResetTimer()
+			before := s.Stats()
+			b.RunParallel(func(pb *testing.PB) {
+				id := fmt.Sprintf("bench-%d", next.Add(1))
+				e := store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Status: "RUNNING", StartTime: time.Now(), Data: payload}
+				if err := s.Commit(ctx, store.Mutation{Execution: e, Create: true}); err != nil {
+					b.Error(err)
+					return
+				}
+				e.Revision = 1
+				eventID := int64(0)
+				for step := int64(1); pb.Next(); step++ {
+					m := store.Mutation{
+						Execution:  e,
+						Operations: []store.OperationRow{{OperationID: fmt.Sprint(step), Seq: step, Data: payload}},
+					}
+					for range shape.events {
+						eventID++
+						m.Events = append(m.Events, store.EventRow{EventID: eventID, Data: payload[:256]})
+					}
+					if shape.timer {
+						m.SetTimers = []store.TimerRow{{Key: "retry", Due: time.Now().Add(time.Minute)}}
+					}
+					if err := s.Commit(ctx, m); err != nil {
+						b.Error(err)
+						return
+					}
+					e.Revision++
+				}
 			})
-			if err != nil {
-				b.Error(err)
-				return
+			b.StopTimer()
+			after := s.Stats()
+			if tx := after.Transactions - before.Transactions; tx > 0 {
+				b.ReportMetric(float64(after.Commits-before.Commits)/float64(tx), "mutations/tx")
 			}
-			e.Revision++
-		}
-	})
-	b.StopTimer()
-	after := s.Stats()
-	if tx := after.Transactions - before.Transactions; tx > 0 {
-		b.ReportMetric(float64(after.Commits-before.Commits)/float64(tx), "mutations/tx")
+		})
 	}
 }
 

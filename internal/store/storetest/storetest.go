@@ -630,26 +630,42 @@ func testCommitConflictAppliesNothing(t *testing.T, s store.Store) {
 
 func testCommitDuplicateEventAppliesNothing(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	e := create(t, s, newExecution("e1", "fn", "run-1", t0))
-	e = update(t, s, e, store.Mutation{Events: []store.EventRow{{ExecutionID: "e1", EventID: 1, Data: []byte("first")}}})
+	ev := func(id int64, data string) store.EventRow {
+		return store.EventRow{ExecutionID: "e1", EventID: id, Data: []byte(data)}
+	}
+	// A store may append events one at a time or several per statement;
+	// the duplicate is found wherever it sits.
+	for i, evs := range [][]store.EventRow{
+		{ev(1, "again")},
+		{ev(1, "again"), ev(2, "new")},
+		{ev(2, "new"), ev(1, "again")},
+		{ev(2, "new"), ev(3, "new"), ev(1, "again")},
+	} {
+		id := fmt.Sprintf("dup-%d", i)
+		e := create(t, s, newExecution(id, "fn", "run-"+id, t0))
+		for j := range evs {
+			evs[j].ExecutionID = id
+		}
+		e = update(t, s, e, store.Mutation{Events: []store.EventRow{{ExecutionID: id, EventID: 1, Data: []byte("first")}}})
 
-	changed := e
-	changed.Status = "FAILED"
-	err := s.Commit(ctx, store.Mutation{
-		Execution:  changed,
-		Operations: []store.OperationRow{{ExecutionID: "e1", OperationID: "op", Seq: 1}},
-		Events:     []store.EventRow{{ExecutionID: "e1", EventID: 1, Data: []byte("again")}},
-	})
-	if err == nil {
-		t.Fatal("appending an existing event ID succeeded")
-	}
-	checkExecution(t, getExecution(t, s, "e1"), e)
-	if ops, _ := s.ListOperations(ctx, "e1", 0, 0); len(ops) != 0 {
-		t.Fatalf("failed commit left operations: %+v", ops)
-	}
-	evs, _ := s.ListEvents(ctx, "e1", store.EventRange{})
-	if len(evs) != 1 || string(evs[0].Data) != "first" {
-		t.Fatalf("events after failed commit: %+v", evs)
+		changed := e
+		changed.Status = "FAILED"
+		err := s.Commit(ctx, store.Mutation{
+			Execution:  changed,
+			Operations: []store.OperationRow{{ExecutionID: id, OperationID: "op", Seq: 1}},
+			Events:     evs,
+		})
+		if !errors.Is(err, store.ErrExists) {
+			t.Fatalf("case %d: appending an existing event ID: %v, want ErrExists", i, err)
+		}
+		checkExecution(t, getExecution(t, s, id), e)
+		if ops, _ := s.ListOperations(ctx, id, 0, 0); len(ops) != 0 {
+			t.Fatalf("case %d: failed commit left operations: %+v", i, ops)
+		}
+		got, _ := s.ListEvents(ctx, id, store.EventRange{})
+		if len(got) != 1 || string(got[0].Data) != "first" {
+			t.Fatalf("case %d: events after failed commit: %+v", i, got)
+		}
 	}
 }
 
