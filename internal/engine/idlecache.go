@@ -21,7 +21,7 @@ const (
 // operations back from the store and decoded them.
 //
 // An entry may be stale if another node has changed the execution since;
-// only Engine.update takes entries, and its commit's revision check turns
+// only Engine.update takes entries (Engine.cached with idle), and its commit's revision check turns
 // a stale entry into a conflict and a reload. Readers that do not commit
 // (GetState, AwaitExecution) never look here.
 type idleCache struct {

@@ -184,7 +184,7 @@ func (e *Engine) GetState(ctx context.Context, q StateQuery) (ExecutionState, er
 	mu := e.stripe(ref.ID)
 	mu.Lock()
 	defer mu.Unlock()
-	s, err := e.cached(ctx, ref.ID)
+	s, err := e.cached(ctx, ref.ID, false)
 	if errors.Is(err, store.ErrNotFound) {
 		return ExecutionState{}, staleToken("execution not found")
 	}

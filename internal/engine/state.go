@@ -226,7 +226,7 @@ func (e *Engine) update(ctx context.Context, execID string, fn func(s *execState
 	mu.Lock()
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		s, err := e.cachedForUpdate(ctx, execID)
+		s, err := e.cached(ctx, execID, true)
 		if err != nil {
 			return nil, err
 		}
@@ -294,28 +294,19 @@ func (e *Engine) committed(s *execState) {
 	}
 }
 
-func (e *Engine) cached(ctx context.Context, execID string) (*execState, error) {
+// cached returns an execution's state from the cache of executions with an
+// invocation in flight, or else from the store. With idle, it may also take
+// a suspended execution's state from the idle cache: only update asks for
+// that, because its commit checks the revision, so that a stale entry costs
+// a conflict and a reload, not a wrong answer.
+func (e *Engine) cached(ctx context.Context, execID string, idle bool) (*execState, error) {
 	e.cacheMu.Lock()
 	s := e.cache[execID]
 	e.cacheMu.Unlock()
-	if s != nil {
-		return s, nil
+	if s == nil && idle {
+		s = e.idle.take(execID)
 	}
-	return e.load(ctx, execID)
-}
-
-// cachedForUpdate is cached for update, which alone may also take a
-// suspended execution's state from the idle cache: its commit checks the
-// revision, so a stale entry costs a conflict and a reload, not a wrong
-// answer.
-func (e *Engine) cachedForUpdate(ctx context.Context, execID string) (*execState, error) {
-	e.cacheMu.Lock()
-	s := e.cache[execID]
-	e.cacheMu.Unlock()
 	if s != nil {
-		return s, nil
-	}
-	if s := e.idle.take(execID); s != nil {
 		return s, nil
 	}
 	return e.load(ctx, execID)
