@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // leanTransport is the load generator's HTTP/1.1 client transport: each
@@ -62,12 +63,19 @@ func (t *leanTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A cancelled request unblocks its reads and writes by a deadline
+		// in the past; the connection is then closed, not reused.
+		stop := context.AfterFunc(req.Context(), func() { lc.c.SetDeadline(time.Unix(1, 0)) })
 		resp, err := lc.roundTrip(t.host, req, body)
 		if err == nil {
-			resp.Body = &leanBody{ReadCloser: resp.Body, t: t, lc: lc, reuse: !resp.Close}
+			resp.Body = &leanBody{ReadCloser: resp.Body, t: t, lc: lc, reuse: !resp.Close, stop: stop}
 			return resp, nil
 		}
+		stop()
 		lc.c.Close()
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, fmt.Errorf("lean transport: %s %s: %w", req.Method, req.URL.Path, ctxErr)
+		}
 		// A kept-alive connection the server closed while it sat idle
 		// fails before anything was answered; the request never
 		// reached the handler, so it goes again on a fresh one.
@@ -169,6 +177,7 @@ type leanBody struct {
 	lc    *leanConn
 	reuse bool
 	done  bool
+	stop  func() bool // ends the request's cancellation hook
 }
 
 func (b *leanBody) Read(p []byte) (int, error) {
@@ -193,6 +202,10 @@ func (b *leanBody) finish(complete bool) {
 		return
 	}
 	b.done = true
+	if !b.stop() {
+		// The request was cancelled: the deadline may have been set.
+		complete = false
+	}
 	if complete && b.reuse && b.lc.br.Buffered() == 0 {
 		b.t.put(b.lc)
 		return
