@@ -1164,6 +1164,37 @@ func testEvents(t *testing.T, s store.Store) {
 		}
 		checkIDs(t, tc.name, eventIDs(rows), tc.want)
 	}
+
+	// Every range, against events appended one, two and three per
+	// mutation (a store may keep a mutation's events together).
+	e = getExecution(t, s, "e1")
+	e = update(t, s, e, store.Mutation{Events: []store.EventRow{ev(6)}})
+	update(t, s, e, store.Mutation{Events: []store.EventRow{ev(7), ev(8)}})
+	const last = 8
+	for after := int64(0); after <= last+1; after++ {
+		for limit := 0; limit <= last+1; limit++ {
+			for _, reverse := range []bool{false, true} {
+				var want []string
+				for id := int64(1); id <= last; id++ {
+					if !reverse && id > after || reverse && (after == 0 || id < after) {
+						want = append(want, fmt.Sprint(id))
+					}
+				}
+				if reverse {
+					slices.Reverse(want)
+				}
+				if limit > 0 && len(want) > limit {
+					want = want[:limit]
+				}
+				r := store.EventRange{After: after, Reverse: reverse, Limit: limit}
+				rows, err := s.ListEvents(ctx, "e1", r)
+				if err != nil {
+					t.Fatalf("ListEvents(%+v): %v", r, err)
+				}
+				checkIDs(t, fmt.Sprintf("ListEvents(%+v)", r), eventIDs(rows), want)
+			}
+		}
+	}
 }
 
 func testDedup(t *testing.T, s store.Store) {
