@@ -33,9 +33,10 @@ import (
 
 // env is one running Duro node and a client for it.
 type env struct {
-	t      *testing.T
-	srv    *server.Server
-	client *lambda.Client
+	t       *testing.T
+	srv     *server.Server
+	client  *lambda.Client
+	dataDir string // the node's data directory; its store is duro.db there
 }
 
 // testTimeout bounds every wait in a test; the whole package should run in
@@ -54,9 +55,10 @@ func newEnv(t *testing.T) *env {
 		logLevel = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	dataDir := t.TempDir()
 	srv, err := server.Start(context.Background(), server.Config{
 		Listen:  "127.0.0.1:0",
-		DataDir: t.TempDir(),
+		DataDir: dataDir,
 		Logger:  logger,
 		Engine: engine.Config{
 			RetryBackoff:      func(int) time.Duration { return 50 * time.Millisecond },
@@ -75,7 +77,7 @@ func newEnv(t *testing.T) *env {
 			t.Logf("shutdown: %v", err)
 		}
 	})
-	return &env{t: t, srv: srv, client: client}
+	return &env{t: t, srv: srv, client: client, dataDir: dataDir}
 }
 
 func ctx(t *testing.T) context.Context {
