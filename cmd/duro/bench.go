@@ -180,8 +180,8 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	if r.StoreStatsNotAvailable != "" {
 		fmt.Fprintf(tw, "store\tno counters: %s\n", r.StoreStatsNotAvailable)
 	} else {
-		fmt.Fprintf(tw, "store\t%d transactions (%.0f/s, %.0f %% of the raw fsync rate), %.1f commits and %.1f checkpoints per transaction; committer busy %.0f %%\n",
-			r.StoreTransactions, r.TransactionsPerSec, r.FsyncUtilizationPct, r.CommitsPerTransaction, r.CheckpointsPerFsync, r.StoreBusyPct)
+		fmt.Fprintf(tw, "store\t%d transactions (%.0f/s, %.0f %% of the raw fsync rate), %.1f commits and %.1f checkpoints per transaction; committer busy %.0f %% (%.0f %% in COMMIT: WAL write and fsync)\n",
+			r.StoreTransactions, r.TransactionsPerSec, r.FsyncUtilizationPct, r.CommitsPerTransaction, r.CheckpointsPerFsync, r.StoreBusyPct, r.StoreCommitPct)
 	}
 	m := r.Machine
 	fmt.Fprintf(tw, "machine\t%d CPUs (%s), %s, Linux %s, load %.2f → %.2f\n", m.CPUs, strings.TrimSpace(m.CPUModel), m.GoVersion, m.Kernel, m.LoadStart, m.LoadEnd)

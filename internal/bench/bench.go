@@ -284,7 +284,10 @@ type Result struct {
 	FsyncUtilizationPct   float64 `json:"fsync_utilization_pct"` // transactions/s over the raw fsync rate
 	// StoreBusyPct is the share of the run the group committer spent in
 	// transactions (from /metrics): near 100 %, it is the bottleneck.
-	StoreBusyPct           float64 `json:"store_busy_pct"`
+	StoreBusyPct float64 `json:"store_busy_pct"`
+	// StoreCommitPct is the share of the run the committer spent in
+	// COMMIT (writing the WAL and the fsync), part of StoreBusyPct.
+	StoreCommitPct         float64 `json:"store_commit_pct"`
 	Machine                Machine `json:"machine"`
 	Started                string  `json:"started"`
 	StoreStatsNotAvailable string  `json:"store_stats_error,omitempty"`
@@ -495,6 +498,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.StoreCommits = st1.commits - st0.commits
 		if st0.busy >= 0 && st1.busy >= 0 {
 			res.StoreBusyPct = round3(100 * (st1.busy - st0.busy).Seconds() / secs)
+			res.StoreCommitPct = round3(100 * (st1.sync - st0.sync).Seconds() / secs)
 		}
 		res.TransactionsPerSec = round3(float64(res.StoreTransactions) / secs)
 		if res.StoreTransactions > 0 {

@@ -285,6 +285,7 @@ type storeMetrics struct {
 	transactions int64         // committed transactions (one WAL fsync each)
 	commits      int64         // mutations they carried
 	busy         time.Duration // time spent in transactions
+	sync         time.Duration // of which in COMMIT (WAL write + fsync)
 
 	checkpoints, checkpointErrors int64 // duro_checkpoints_total by outcome
 	updates                       int64 // operation updates they carried
@@ -343,6 +344,8 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 			out.commits = int64(f)
 		case "duro_store_commit_duration_seconds_sum":
 			out.busy = time.Duration(f * float64(time.Second))
+		case "duro_store_commit_sync_seconds_sum":
+			out.sync = time.Duration(f * float64(time.Second))
 		default:
 			continue
 		}

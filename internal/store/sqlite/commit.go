@@ -108,7 +108,7 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 
 	start := time.Now()
 	failAll := func(err error) {
-		s.observeCommit(start, len(live), err)
+		s.observeCommit(start, 0, len(live), err)
 		for _, req := range live {
 			req.res <- err
 		}
@@ -121,15 +121,15 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 	// write per mutation. Only if some mutation fails after writing part
 	// of itself is the transaction rolled back and the batch run again
 	// with a savepoint per mutation.
-	errs, err := s.runBatch(live, false)
+	errs, commit, err := s.runBatch(live, false)
 	if errors.Is(err, errPartial) {
-		errs, err = s.runBatch(live, true)
+		errs, commit, err = s.runBatch(live, true)
 	}
 	if err != nil {
 		failAll(err)
 		return
 	}
-	s.observeCommit(start, len(live), nil)
+	s.observeCommit(start, commit, len(live), nil)
 	s.walDirty.Store(true)
 
 	s.transactions.Add(1)
@@ -148,14 +148,14 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 var errPartial = errors.New("mutation failed part-way")
 
 // runBatch applies live in one transaction and commits it, returning each
-// mutation's own error. With savepoints false it returns errPartial, having
-// rolled back, if a mutation fails part-way.
-func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, error) {
+// mutation's own error and the time COMMIT took. With savepoints false it
+// returns errPartial, having rolled back, if a mutation fails part-way.
+func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, time.Duration, error) {
 	// The transaction deliberately ignores the callers' contexts: one
 	// caller giving up must not abort the batch it shares with others.
 	tx, err := s.writer.BeginTx(context.Background(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: commit: begin: %w", err)
+		return nil, 0, fmt.Errorf("sqlite store: commit: begin: %w", err)
 	}
 	st := s.stmts.in(tx)
 
@@ -165,7 +165,7 @@ func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, error
 			mErr, fatal := applyInSavepoint(st, &req.m)
 			if fatal != nil {
 				_ = tx.Rollback()
-				return nil, fmt.Errorf("sqlite store: commit: %w", fatal)
+				return nil, 0, fmt.Errorf("sqlite store: commit: %w", fatal)
 			}
 			errs[i] = mErr
 			continue
@@ -173,15 +173,16 @@ func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, error
 		mErr, wrote := applyMutation(st, &req.m)
 		if mErr != nil && wrote {
 			_ = tx.Rollback()
-			return nil, errPartial
+			return nil, 0, errPartial
 		}
 		errs[i] = mErr
 	}
 
+	commitStart := time.Now()
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite store: commit: %w", err)
+		return nil, 0, fmt.Errorf("sqlite store: commit: %w", err)
 	}
-	return errs, nil
+	return errs, time.Since(commitStart), nil
 }
 
 // applyInSavepoint applies m inside a savepoint. A failure of m itself is

@@ -11,10 +11,12 @@ import (
 // quickly.
 type CommitObserver interface {
 	// Committed reports one transaction: how long it took from BEGIN to the
-	// end of COMMIT (the fsync included), how many mutations it carried
-	// (including those rolled back alone to their savepoint), and the error
-	// that failed it as a whole, nil when it committed.
-	Committed(d time.Duration, mutations int, err error)
+	// end of COMMIT (the fsync included), how much of that was COMMIT
+	// itself (writing the WAL frames and the fsync; the rest is running the
+	// mutations' statements), how many mutations it carried (including
+	// those rolled back alone to their savepoint), and the error that
+	// failed it as a whole, nil when it committed.
+	Committed(d, commit time.Duration, mutations int, err error)
 }
 
 // observerBox lets an interface value live in an atomic.Pointer.
@@ -30,10 +32,11 @@ func (s *Store) SetCommitObserver(o CommitObserver) {
 	s.observer.Store(&observerBox{o: o})
 }
 
-// observeCommit reports a transaction that began at start.
-func (s *Store) observeCommit(start time.Time, mutations int, err error) {
+// observeCommit reports a transaction that began at start and spent
+// commit in COMMIT.
+func (s *Store) observeCommit(start time.Time, commit time.Duration, mutations int, err error) {
 	if b := s.observer.Load(); b != nil {
-		b.o.Committed(time.Since(start), mutations, err)
+		b.o.Committed(time.Since(start), commit, mutations, err)
 	}
 }
 

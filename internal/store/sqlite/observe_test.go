@@ -18,6 +18,10 @@ type recordingObserver struct {
 	mutations    int
 	failed       int
 	total        time.Duration
+	commit       time.Duration
+	// commitOverTotal records a transaction whose COMMIT was said to take
+	// longer than the whole transaction.
+	commitOverTotal bool
 }
 
 // snapshot returns the mutations and transactions seen so far.
@@ -27,12 +31,16 @@ func (r *recordingObserver) snapshot() (mutations, transactions, failed int, tot
 	return r.mutations, r.transactions, r.failed, r.total
 }
 
-func (r *recordingObserver) Committed(d time.Duration, mutations int, err error) {
+func (r *recordingObserver) Committed(d, commit time.Duration, mutations int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.transactions++
 	r.mutations += mutations
 	r.total += d
+	r.commit += commit
+	if commit > d {
+		r.commitOverTotal = true
+	}
 	if err != nil {
 		r.failed++
 	}
@@ -82,6 +90,12 @@ func TestCommitObserver(t *testing.T) {
 	}
 	if total <= 0 {
 		t.Errorf("observed total commit time %v, want > 0", total)
+	}
+	obs.mu.Lock()
+	commit, over := obs.commit, obs.commitOverTotal
+	obs.mu.Unlock()
+	if commit <= 0 || over {
+		t.Errorf("observed COMMIT time %v (over a transaction's total: %v), want > 0 and within each transaction", commit, over)
 	}
 
 	// Removing the observer stops the reports.
