@@ -610,7 +610,7 @@ func TestFunctionsCommands(t *testing.T) {
 		t.Errorf("create -o json = %+v", created)
 	}
 	// The directory was zipped with its layout.
-	b, err := zipDir(code)
+	b, err := runtime.ZipDir(code)
 	if err != nil {
 		t.Fatal(err)
 	}

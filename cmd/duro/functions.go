@@ -1,13 +1,9 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/spf13/cobra"
+
+	"github.com/duro-run/duro/internal/runtime"
 )
 
 // hintListFunctions is the hint for a function that does not exist.
@@ -283,7 +281,7 @@ func (c *createOptions) input(name string, durableTimeoutSet, retentionSet bool)
 		if code, err = os.ReadFile(c.zipFile); err != nil {
 			return nil, usageErrorf("--zip: %v", err)
 		}
-	} else if code, err = zipDir(c.codeDir); err != nil {
+	} else if code, err = runtime.ZipDir(c.codeDir); err != nil {
 		return nil, usageErrorf("--code-dir: %v", err)
 	}
 	in := &lambda.CreateFunctionInput{
@@ -317,62 +315,6 @@ func (c *createOptions) input(name string, durableTimeoutSet, retentionSet bool)
 		}
 	}
 	return in, nil
-}
-
-// zipDir zips the regular files under dir (following symbolic links to
-// files), with paths relative to dir and their modes kept.
-func zipDir(dir string) ([]byte, error) {
-	info, err := os.Stat(dir)
-	if err != nil {
-		return nil, err
-	}
-	if !info.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		fi, err := os.Stat(path) // follows a symbolic link
-		if err != nil || !fi.Mode().IsRegular() {
-			return nil // a dangling link or a special file: not code
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		h, err := zip.FileInfoHeader(fi)
-		if err != nil {
-			return err
-		}
-		h.Name, h.Method = filepath.ToSlash(rel), zip.Deflate
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(w, f)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("zip %s: %w", dir, err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("zip %s: %w", dir, err)
-	}
-	return buf.Bytes(), nil
 }
 
 // newFunctionsDeleteCommand builds `duro functions delete`.

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -130,14 +128,14 @@ func writeJSFiles(dir string) error {
 // default JS directory), keyed by the newest modification time and the
 // file count, so that repeated runs do not re-compress node_modules.
 func zipCode(dir string, cache bool) ([]byte, error) {
-	var files []string
+	if !cache {
+		return runtime.ZipDir(dir)
+	}
+	files := 0
 	var newest time.Time
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || d.IsDir() {
 			return err
-		}
-		if d.IsDir() || !d.Type().IsRegular() {
-			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -146,63 +144,30 @@ func zipCode(dir string, cache bool) ([]byte, error) {
 		if info.ModTime().After(newest) {
 			newest = info.ModTime()
 		}
-		files = append(files, path)
+		files++
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("zip %s: %w", dir, err)
 	}
-	cached := filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+"-"+strconv.FormatInt(newest.UnixNano(), 36)+"-"+strconv.Itoa(len(files))+".zip")
-	if cache {
-		if b, err := os.ReadFile(cached); err == nil {
-			return b, nil
+	cached := filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+"-"+strconv.FormatInt(newest.UnixNano(), 36)+"-"+strconv.Itoa(files)+".zip")
+	if b, err := os.ReadFile(cached); err == nil {
+		return b, nil
+	}
+	b, err := runtime.ZipDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Best effort: a read-only cache only costs the next run a re-zip.
+	var nonce [4]byte
+	_, _ = rand.Read(nonce[:])
+	tmp := cached + "." + hex.EncodeToString(nonce[:])
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		if os.Rename(tmp, cached) != nil {
+			os.Remove(tmp)
 		}
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, path := range files {
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return nil, err
-		}
-		info, err := os.Stat(path)
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", dir, err)
-		}
-		h, err := zip.FileInfoHeader(info)
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", dir, err)
-		}
-		h.Name, h.Method = filepath.ToSlash(rel), zip.Deflate
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", dir, err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", dir, err)
-		}
-		_, err = io.Copy(w, f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", dir, err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("zip %s: %w", dir, err)
-	}
-	if cache {
-		// Best effort: a read-only cache only costs the next run a re-zip.
-		var nonce [4]byte
-		_, _ = rand.Read(nonce[:])
-		tmp := cached + "." + hex.EncodeToString(nonce[:])
-		if os.WriteFile(tmp, buf.Bytes(), 0o644) == nil {
-			if os.Rename(tmp, cached) != nil {
-				os.Remove(tmp)
-			}
-		}
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // jsFunctionEnv is the bench function's environment.

@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/duro-run/duro/internal/devenv"
+	"github.com/duro-run/duro/internal/runtime"
 	"github.com/duro-run/duro/internal/sam"
 )
 
@@ -40,37 +37,14 @@ func jsWorkflowReady(t *testing.T) {
 	}
 }
 
-// zipDir archives a directory the way `zip -r` would for Lambda.
+// zipDir archives a directory as a deployment package.
 func zipDir(t *testing.T, dir string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		body, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		w, err := zw.Create(filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(body)
-		return err
-	})
-	if err == nil {
-		err = zw.Close()
-	}
+	b, err := runtime.ZipDir(dir)
 	if err != nil {
-		t.Fatalf("zip %s: %v", dir, err)
+		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return b
 }
 
 // jsWorkflowResult is what workflow.mjs returns.
