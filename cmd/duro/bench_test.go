@@ -47,6 +47,11 @@ func TestBenchCommandJSON(t *testing.T) {
 	if v := num("checkpoints"); v != 16 {
 		t.Errorf("checkpoints = %v, want 16", v)
 	}
+	// The committer's busy share, and within it the share spent in COMMIT
+	// (WAL write and fsync), both from the server's /metrics.
+	if busy, commit := num("store_busy_pct"), num("store_commit_pct"); commit <= 0 || commit > busy || busy > 100 {
+		t.Errorf("store_busy_pct %v, store_commit_pct %v: want 0 < commit <= busy <= 100", busy, commit)
+	}
 	for _, key := range []string{"checkpoint_latency_ms", "wake_lag_ms"} {
 		s, ok := r[key].(map[string]any)
 		if !ok {
