@@ -62,6 +62,9 @@ func (e *Engine) resolveFunctionLocal(_ *execState, name string) (resolvedTarget
 	return resolvedTarget{cfg: cfg, version: q}, nil
 }
 
+// dueScanLimit bounds the due timers one scan of the timer loop reads.
+const dueScanLimit = 512
+
 // timerLoop fires due timers. It sleeps until the earliest timer, a local
 // signal that a timer was set or handled, or the poll interval (timers set
 // by other nodes), whichever comes first.
@@ -72,7 +75,7 @@ func (e *Engine) timerLoop() {
 	for {
 		e.timerPlan.Store(0) // scanning: every new timer signals
 		scanAt := e.now()
-		due, err := e.store.DueTimers(e.ctx, scanAt, 512)
+		due, err := e.store.DueTimers(e.ctx, scanAt, dueScanLimit)
 		if err != nil && e.ctx.Err() == nil {
 			e.log.Error("read due timers", "err", err)
 		}
@@ -113,18 +116,20 @@ func (e *Engine) timerLoop() {
 			wait = min(wait, 50*time.Millisecond)
 		}
 		// Sleep until the next timer that was not yet due, even while
-		// others are being handled: waking only when a handler ends
-		// delayed a timer falling due meanwhile by as much as a
-		// handler's commit, tens of ms in a wave of wake-ups.
-		next, err := e.store.NextTimer(e.ctx, scanAt)
-		switch {
-		case err == nil:
-			wait = min(wait, next.Due.Sub(e.now()))
-		case errors.Is(err, store.ErrNotFound):
-		case e.ctx.Err() != nil:
-			return
-		default:
-			e.log.Error("read next timer", "err", err)
+		// others are being handled, so that it need not wait for a
+		// handler to end. After a full scan more timers are already due:
+		// handlers ending signal the loop, and the store need not be asked.
+		if len(due) < dueScanLimit {
+			next, err := e.store.NextTimer(e.ctx, scanAt)
+			switch {
+			case err == nil:
+				wait = min(wait, next.Due.Sub(e.now()))
+			case errors.Is(err, store.ErrNotFound):
+			case e.ctx.Err() != nil:
+				return
+			default:
+				e.log.Error("read next timer", "err", err)
+			}
 		}
 		if wait <= 0 {
 			continue
