@@ -626,7 +626,7 @@ func suspClone(t *testing.T, dbPath, templateArn string, n int) suspCloned {
 	out := suspCloned{template: templateArn[strings.LastIndex(templateArn, "/")+1:]}
 	var dueMin, dueMax, dueCount int64
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(min(t.due_ns), 0), coalesce(max(t.due_ns), 0), count(*)
-		FROM timers t JOIN executions e ON e.id = t.execution_id
+		FROM timers t JOIN executions e ON e.pk = t.execution_pk
 		WHERE e.function_name = 'susp-short' AND t.key LIKE 'wait:%'`).Scan(&dueMin, &dueMax, &dueCount); err != nil {
 		t.Fatal(err)
 	}
@@ -653,9 +653,9 @@ func suspClone(t *testing.T, dbPath, templateArn string, n int) suspCloned {
 	if ex.status != "RUNNING" || ex.name != tid || ex.arn != templateArn {
 		t.Fatalf("template %s: status %s, name %s, arn %s; want a RUNNING unnamed execution", tid, ex.status, ex.name, ex.arn)
 	}
-	ops = suspQueryRows(t, db, `SELECT operation_id, seq, data FROM operations WHERE execution_id = ? ORDER BY seq`, tid)
-	events = suspQueryRows(t, db, `SELECT '', event_id, data FROM events WHERE execution_id = ? ORDER BY event_id`, tid)
-	timers = suspQueryRows(t, db, `SELECT key, due_ns, data FROM timers WHERE execution_id = ? ORDER BY key`, tid)
+	ops = suspQueryRows(t, db, `SELECT operation_id, seq, data FROM operations WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) ORDER BY seq`, tid)
+	events = suspQueryRows(t, db, `SELECT '', event_id, data FROM events WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) ORDER BY event_id`, tid)
+	timers = suspQueryRows(t, db, `SELECT key, due_ns, data FROM timers WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) ORDER BY key`, tid)
 	waitTimers := 0
 	for _, tm := range timers {
 		if strings.HasPrefix(tm.key, "wait:") {
@@ -694,9 +694,9 @@ func suspClone(t *testing.T, dbPath, templateArn string, n int) suspCloned {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// One statement per table and clone: a row per template row.
 	values := func(n int, tuple string) string { return strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ") }
-	dbOp := prep(`INSERT INTO operations (execution_id, operation_id, seq, data) VALUES ` + values(len(ops), `(?, ?, ?, ?)`))
-	dbEv := prep(`INSERT INTO events (execution_id, event_id, data) VALUES ` + values(len(events), `(?, ?, ?)`))
-	dbTimer := prep(`INSERT INTO timers (execution_id, key, due_ns, data) VALUES ` + values(len(timers), `(?, ?, ?, ?)`))
+	dbOp := prep(`INSERT INTO operations (execution_pk, operation_id, seq, data) VALUES ` + values(len(ops), `(?, ?, ?, ?)`))
+	dbEv := prep(`INSERT INTO events (execution_pk, event_id, data) VALUES ` + values(len(events), `(?, ?, ?)`))
+	dbTimer := prep(`INSERT INTO timers (execution_pk, key, due_ns, data) VALUES ` + values(len(timers), `(?, ?, ?, ?)`))
 	var opArgs, evArgs, timerArgs []any
 	var (
 		tx                              *sql.Tx
@@ -720,19 +720,24 @@ func suspClone(t *testing.T, dbPath, templateArn string, n int) suspCloned {
 		shift := (ms - templateMs) * int64(time.Millisecond)
 		newID := []byte(id)
 		sub := func(b []byte) []byte { return bytes.ReplaceAll(b, oldID, newID) }
-		if _, err := insExec.Exec(id, strings.ReplaceAll(ex.arn, tid, id), ex.fn, ex.version, id, ex.status,
-			ex.start+shift, ex.end, ex.revision, ex.leaseOwner, ex.leaseUntil, sub(ex.data)); err != nil {
+		res, err := insExec.Exec(id, strings.ReplaceAll(ex.arn, tid, id), ex.fn, ex.version, id, ex.status,
+			ex.start+shift, ex.end, ex.revision, ex.leaseOwner, ex.leaseUntil, sub(ex.data))
+		if err != nil {
+			t.Fatalf("clone %d: execution: %v", i, err)
+		}
+		pk, err := res.LastInsertId()
+		if err != nil {
 			t.Fatalf("clone %d: execution: %v", i, err)
 		}
 		opArgs, evArgs, timerArgs = opArgs[:0], evArgs[:0], timerArgs[:0]
 		for _, r := range ops {
-			opArgs = append(opArgs, id, strings.ReplaceAll(r.key, tid, id), r.num, sub(r.data))
+			opArgs = append(opArgs, pk, strings.ReplaceAll(r.key, tid, id), r.num, sub(r.data))
 		}
 		for _, r := range events {
-			evArgs = append(evArgs, id, r.num, sub(r.data))
+			evArgs = append(evArgs, pk, r.num, sub(r.data))
 		}
 		for _, r := range timers {
-			timerArgs = append(timerArgs, id, strings.ReplaceAll(r.key, tid, id), r.num+shift, sub(r.data))
+			timerArgs = append(timerArgs, pk, strings.ReplaceAll(r.key, tid, id), r.num+shift, sub(r.data))
 		}
 		if _, err := insOp.Exec(opArgs...); err != nil {
 			t.Fatalf("clone %d: operations: %v", i, err)

@@ -14,7 +14,7 @@ import (
 // ListOperations returns an execution's operations by Seq; see store.Store.
 func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq int64, limit int) ([]store.OperationRow, error) {
 	q := `SELECT operation_id, seq, data FROM operations
-		WHERE execution_id = ? AND seq > ? ORDER BY seq, operation_id`
+		WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) AND seq > ? ORDER BY seq, operation_id`
 	args := []any{executionID, afterSeq}
 	if limit > 0 {
 		q += ` LIMIT ?`
@@ -43,7 +43,7 @@ func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq
 func (s *Store) GetOperation(ctx context.Context, executionID, operationID string) (store.OperationRow, error) {
 	op := store.OperationRow{ExecutionID: executionID, OperationID: operationID}
 	err := s.queryRow(ctx,
-		`SELECT seq, data FROM operations WHERE execution_id = ? AND operation_id = ?`,
+		`SELECT seq, data FROM operations WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) AND operation_id = ?`,
 		executionID, operationID).Scan(&op.Seq, &op.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.OperationRow{}, fmt.Errorf("sqlite store: operation %q of %q: %w", operationID, executionID, store.ErrNotFound)
@@ -57,7 +57,7 @@ func (s *Store) GetOperation(ctx context.Context, executionID, operationID strin
 // ListEvents returns history events in a range; see store.Store. A Limit of
 // zero or less means no limit.
 func (s *Store) ListEvents(ctx context.Context, executionID string, r store.EventRange) ([]store.EventRow, error) {
-	q := `SELECT event_id, data FROM events WHERE execution_id = ?`
+	q := `SELECT event_id, data FROM events WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?)`
 	args := []any{executionID}
 	switch {
 	case r.Reverse && r.After > 0:
@@ -98,7 +98,7 @@ func (s *Store) GetDedup(ctx context.Context, executionID, checkpointToken, clie
 	var created int64
 	err := s.queryRow(ctx,
 		`SELECT created_ns, response FROM dedup
-		WHERE execution_id = ? AND checkpoint_token = ? AND client_token = ?`,
+		WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) AND checkpoint_token = ? AND client_token = ?`,
 		executionID, checkpointToken, clientToken).Scan(&created, &d.Response)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.DedupRow{}, fmt.Errorf("sqlite store: checkpoint response of %q: %w", executionID, store.ErrNotFound)
@@ -127,8 +127,7 @@ func (s *Store) PruneDedup(ctx context.Context, before time.Time) (int, error) {
 // DueTimers returns timers due at or before now, earliest first; see
 // store.Store. A limit of zero or less means no limit.
 func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]store.TimerRow, error) {
-	q := `SELECT execution_id, key, due_ns, data FROM timers
-		WHERE due_ns <= ? ORDER BY due_ns, execution_id, key`
+	q := timerColumns + ` t.due_ns <= ? ORDER BY t.due_ns, t.execution_pk, t.key`
 	args := []any{toNanos(now)}
 	if limit > 0 {
 		q += ` LIMIT ?`
@@ -148,8 +147,7 @@ func (s *Store) NextTimer(ctx context.Context, after time.Time) (store.TimerRow,
 	if !after.IsZero() {
 		floor = toNanos(after)
 	}
-	out, err := s.queryTimers(ctx, `SELECT execution_id, key, due_ns, data FROM timers
-		WHERE due_ns > ? ORDER BY due_ns, execution_id, key LIMIT 1`, floor)
+	out, err := s.queryTimers(ctx, timerColumns+` t.due_ns > ? ORDER BY t.due_ns, t.execution_pk, t.key LIMIT 1`, floor)
 	if err != nil {
 		return store.TimerRow{}, fmt.Errorf("sqlite store: next timer: %w", err)
 	}
@@ -162,13 +160,19 @@ func (s *Store) NextTimer(ctx context.Context, after time.Time) (store.TimerRow,
 // ListTimers returns an execution's timers, earliest first; see
 // store.Store.
 func (s *Store) ListTimers(ctx context.Context, executionID string) ([]store.TimerRow, error) {
-	out, err := s.queryTimers(ctx, `SELECT execution_id, key, due_ns, data FROM timers
-		WHERE execution_id = ? ORDER BY due_ns, key`, executionID)
+	out, err := s.queryTimers(ctx, `SELECT ?, key, due_ns, data FROM timers
+		WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) ORDER BY due_ns, key`, executionID, executionID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list timers of %q: %w", executionID, err)
 	}
 	return out, nil
 }
+
+// timerColumns selects timers with their execution's ID. The CROSS JOIN
+// fixes the join order in SQLite: timers outside (by due time through
+// timers_by_due_key), each timer's execution looked up by pk.
+const timerColumns = `SELECT e.id, t.key, t.due_ns, t.data FROM timers t CROSS JOIN executions e
+	WHERE e.pk = t.execution_pk AND`
 
 func (s *Store) queryTimers(ctx context.Context, q string, args ...any) ([]store.TimerRow, error) {
 	rows, err := s.query(ctx, q, args...)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -227,14 +228,15 @@ func applyMutation(st *stmtSet, m *store.Mutation) (err error, wrote bool) {
 	if err := checkMutation(m); err != nil {
 		return err, false
 	}
-	if err := writeExecution(st, m); err != nil {
+	pk, err := writeExecution(st, m)
+	if err != nil {
 		// Only a verdict on the row itself is known to leave the
 		// transaction as it was; after any other failure (I/O, full
 		// disk) SQLite may have rolled the transaction back.
 		clean := errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotFound)
 		return err, !clean
 	}
-	return writeChildren(st, m), true
+	return writeChildren(st, m, pk), true
 }
 
 // checkMutation rejects a mutation that names rows of another execution.
@@ -267,115 +269,61 @@ func checkMutation(m *store.Mutation) error {
 }
 
 // writeExecution inserts or updates the execution row, checking its
-// revision.
-func writeExecution(st *stmtSet, m *store.Mutation) error {
+// revision, and returns the row's pk, the key of its child rows.
+func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 	e := &m.Execution
 
 	if m.Create {
-		_, err := st.insertExecution.Exec(
+		res, err := st.insertExecution.Exec(
 			e.ID, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 			toNanos(e.StartTime), toNanos(e.EndTime), int64(1),
 			e.LeaseOwner, toNanos(e.LeaseUntil), e.Data)
 		if isUniqueViolation(err) {
-			return fmt.Errorf("sqlite store: create execution %q (function %q, name %q): %w",
+			return 0, fmt.Errorf("sqlite store: create execution %q (function %q, name %q): %w",
 				e.ID, e.FunctionName, e.Name, store.ErrExists)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
+			return 0, fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
 		}
-	} else if ok, err := updatedRow(st.updateExecutionData, e.ID, e.Revision+1, e.Data,
-		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
-		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil)); err != nil || ok {
-		return err
-	} else if ok, err := updatedRow(st.updateExecutionState, e.ID, e.Revision+1, e.Data, e.Status, toNanos(e.EndTime),
-		e.LeaseOwner, toNanos(e.LeaseUntil),
-		e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime)); err != nil || ok {
-		return err
-	} else {
-		res, err := st.updateExecution.Exec(
-			e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
-			toNanos(e.StartTime), toNanos(e.EndTime), e.Revision+1,
-			e.LeaseOwner, toNanos(e.LeaseUntil), e.Data,
-			e.ID, e.Revision)
-		if isUniqueViolation(err) {
-			// Only a rename onto a taken (function, name) pair gets here.
-			return fmt.Errorf("sqlite store: update execution %q to name %q: %w", e.ID, e.Name, store.ErrExists)
-		}
+		pk, err := res.LastInsertId()
 		if err != nil {
-			return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+			return 0, fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
-		}
-		if n == 0 {
-			var one int
-			err := st.executionExists.QueryRow(e.ID).Scan(&one)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, store.ErrNotFound)
-			case err != nil:
-				return fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+		st.pks.put(e, pk)
+		return pk, nil
+	}
+
+	// The cached pk may be stale (the execution deleted, or created again
+	// under the same ID, since): every update also matches the ID, so a
+	// stale pk matches no row and the pk is looked up again.
+	pk, cached := st.pks.get(e.ID)
+	for {
+		if !cached {
+			err := st.executionPK.QueryRow(e.ID).Scan(&pk)
+			if errors.Is(err, sql.ErrNoRows) {
+				return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, store.ErrNotFound)
 			}
-			return fmt.Errorf("sqlite store: update execution %q at revision %d: %w", e.ID, e.Revision, store.ErrConflict)
+			if err != nil {
+				return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+			}
 		}
+		ok, err := updateExecution(st, e, pk)
+		if err != nil || ok {
+			if ok {
+				st.pks.put(e, pk)
+			}
+			return pk, err
+		}
+		if !cached {
+			return 0, fmt.Errorf("sqlite store: update execution %q at revision %d: %w", e.ID, e.Revision, store.ErrConflict)
+		}
+		st.pks.drop(e.ID)
+		cached = false
 	}
-	return nil
 }
 
-// writeChildren writes a mutation's timers, operations, events and dedup
-// row, once its execution row is written.
-func writeChildren(st *stmtSet, m *store.Mutation) error {
-	e := &m.Execution
-	if m.DeleteAllTimers {
-		if _, err := st.deleteAllTimers.Exec(e.ID); err != nil {
-			return fmt.Errorf("sqlite store: delete timers of %q: %w", e.ID, err)
-		}
-	}
-	for _, key := range m.DeleteTimers {
-		if _, err := st.deleteTimer.Exec(e.ID, key); err != nil {
-			return fmt.Errorf("sqlite store: delete timer %q of %q: %w", key, e.ID, err)
-		}
-	}
-	for _, t := range m.FiredTimers {
-		if _, err := st.deleteFiredTimer.Exec(e.ID, t.Key, toNanos(t.Due)); err != nil {
-			return fmt.Errorf("sqlite store: delete fired timer %q of %q: %w", t.Key, e.ID, err)
-		}
-	}
-	for _, t := range m.SetTimers {
-		owner := t.ExecutionID
-		if owner == "" {
-			owner = e.ID
-		}
-		if _, err := st.upsertTimer.Exec(owner, t.Key, toNanos(t.Due), t.Data); err != nil {
-			return fmt.Errorf("sqlite store: set timer %q of %q: %w", t.Key, owner, err)
-		}
-	}
-	for _, op := range m.Operations {
-		if _, err := st.upsertOperation.Exec(e.ID, op.OperationID, op.Seq, op.Data); err != nil {
-			return fmt.Errorf("sqlite store: write operation %q of %q: %w", op.OperationID, e.ID, err)
-		}
-	}
-	for _, ev := range m.Events {
-		_, err := st.insertEvent.Exec(e.ID, ev.EventID, ev.Data)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, store.ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, err)
-		}
-	}
-	if d := m.Dedup; d != nil {
-		if _, err := st.insertDedup.Exec(e.ID, d.CheckpointToken, d.ClientToken, toNanos(d.Created), d.Response); err != nil {
-			return fmt.Errorf("sqlite store: record checkpoint response of %q: %w", e.ID, err)
-		}
-	}
-	return nil
-}
-
-// updatedRow runs one of the fast paths of an execution update and
-// reports whether it changed the row; having changed nothing, it leaves the
-// decision to the next path.
+// updateExecution updates the row (pk, e.ID) if it is at e.Revision,
+// reporting whether it did.
 //
 // updateExecutionData is the path of every checkpoint: only the data (and
 // the revision) change, and the row is rewritten without touching the
@@ -386,6 +334,85 @@ func writeChildren(st *stmtSet, m *store.Mutation) error {
 // status and lease are rewritten. Both match nothing when the row is
 // missing, at another revision, or differs in a column they do not set; the
 // full update then decides.
+func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64) (bool, error) {
+	if ok, err := updatedRow(st.updateExecutionData, e.ID, e.Revision+1, e.Data,
+		pk, e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil)); err != nil || ok {
+		return ok, err
+	}
+	if ok, err := updatedRow(st.updateExecutionState, e.ID, e.Revision+1, e.Data, e.Status, toNanos(e.EndTime),
+		e.LeaseOwner, toNanos(e.LeaseUntil),
+		pk, e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime)); err != nil || ok {
+		return ok, err
+	}
+	ok, err := updatedRow(st.updateExecution, e.ID,
+		e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+		toNanos(e.StartTime), toNanos(e.EndTime), e.Revision+1,
+		e.LeaseOwner, toNanos(e.LeaseUntil), e.Data,
+		pk, e.ID, e.Revision)
+	if isUniqueViolation(err) {
+		// Only a rename onto a taken (function, name) pair gets here.
+		return false, fmt.Errorf("sqlite store: update execution %q to name %q: %w", e.ID, e.Name, store.ErrExists)
+	}
+	return ok, err
+}
+
+// writeChildren writes a mutation's timers, operations, events and dedup
+// row, once its execution row, whose pk is pk, is written.
+func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
+	e := &m.Execution
+	if m.DeleteAllTimers {
+		if _, err := st.deleteAllTimers.Exec(pk); err != nil {
+			return fmt.Errorf("sqlite store: delete timers of %q: %w", e.ID, err)
+		}
+	}
+	for _, key := range m.DeleteTimers {
+		if _, err := st.deleteTimer.Exec(pk, key); err != nil {
+			return fmt.Errorf("sqlite store: delete timer %q of %q: %w", key, e.ID, err)
+		}
+	}
+	for _, t := range m.FiredTimers {
+		if _, err := st.deleteFiredTimer.Exec(pk, t.Key, toNanos(t.Due)); err != nil {
+			return fmt.Errorf("sqlite store: delete fired timer %q of %q: %w", t.Key, e.ID, err)
+		}
+	}
+	for _, t := range m.SetTimers {
+		var err error
+		if t.ExecutionID == "" || t.ExecutionID == e.ID {
+			_, err = st.upsertTimer.Exec(pk, t.Key, toNanos(t.Due), t.Data)
+		} else {
+			// Another execution's timer; if that execution is gone there
+			// is nobody left to wake, and no row is written.
+			_, err = st.upsertOtherTimer.Exec(t.Key, toNanos(t.Due), t.Data, t.ExecutionID)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite store: set timer %q of %q: %w", t.Key, cmp.Or(t.ExecutionID, e.ID), err)
+		}
+	}
+	for _, op := range m.Operations {
+		if _, err := st.upsertOperation.Exec(pk, op.OperationID, op.Seq, op.Data); err != nil {
+			return fmt.Errorf("sqlite store: write operation %q of %q: %w", op.OperationID, e.ID, err)
+		}
+	}
+	for _, ev := range m.Events {
+		_, err := st.insertEvent.Exec(pk, ev.EventID, ev.Data)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, store.ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, err)
+		}
+	}
+	if d := m.Dedup; d != nil {
+		if _, err := st.insertDedup.Exec(pk, d.CheckpointToken, d.ClientToken, toNanos(d.Created), d.Response); err != nil {
+			return fmt.Errorf("sqlite store: record checkpoint response of %q: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+// updatedRow runs one UPDATE of an execution row and reports whether it
+// changed the row.
 func updatedRow(stmt *sql.Stmt, id string, args ...any) (bool, error) {
 	res, err := stmt.Exec(args...)
 	if err != nil {
@@ -408,14 +435,18 @@ func sameExecution(want, got, kind, key string) error {
 // stmtSet holds the committer's statements. The set prepared on the
 // writer database is bound to each batch's transaction with in.
 type stmtSet struct {
+	// pks is the committer's cache of execution pks; in shares it.
+	pks *pkCache
+
 	savepoint, rollbackTo, release   *sql.Stmt
 	insertExecution, updateExecution *sql.Stmt
 	updateExecutionData              *sql.Stmt
 	updateExecutionState             *sql.Stmt
-	executionExists                  *sql.Stmt
+	executionPK                      *sql.Stmt
 	deleteAllTimers, deleteTimer     *sql.Stmt
 	deleteFiredTimer                 *sql.Stmt
-	upsertTimer, upsertOperation     *sql.Stmt
+	upsertTimer, upsertOtherTimer    *sql.Stmt
+	upsertOperation                  *sql.Stmt
 	insertEvent, insertDedup         *sql.Stmt
 }
 
@@ -440,30 +471,33 @@ func (w *stmtSet) defs() []stmtDef {
 		{&w.updateExecution, `UPDATE executions SET
 			arn = ?, function_name = ?, function_version = ?, name = ?, status = ?,
 			start_ns = ?, end_ns = ?, revision = ?, lease_owner = ?, lease_until_ns = ?, data = ?
-			WHERE id = ? AND revision = ?`},
+			WHERE pk = ? AND id = ? AND revision = ?`},
 		{&w.updateExecutionData, `UPDATE executions SET revision = ?, data = ?
-			WHERE id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
+			WHERE pk = ? AND id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
 			AND name = ? AND status = ? AND start_ns = ? AND end_ns = ? AND lease_owner = ? AND lease_until_ns = ?`},
 		{&w.updateExecutionState, `UPDATE executions SET revision = ?, data = ?, status = ?, end_ns = ?,
 			lease_owner = ?, lease_until_ns = ?
-			WHERE id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
+			WHERE pk = ? AND id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?
 			AND name = ? AND start_ns = ?`},
-		{&w.executionExists, `SELECT 1 FROM executions WHERE id = ?`},
-		{&w.deleteAllTimers, `DELETE FROM timers WHERE execution_id = ?`},
-		{&w.deleteTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ?`},
-		{&w.deleteFiredTimer, `DELETE FROM timers WHERE execution_id = ? AND key = ? AND due_ns = ?`},
-		{&w.upsertTimer, `INSERT INTO timers (execution_id, key, due_ns, data)
+		{&w.executionPK, `SELECT pk FROM executions WHERE id = ?`},
+		{&w.deleteAllTimers, `DELETE FROM timers WHERE execution_pk = ?`},
+		{&w.deleteTimer, `DELETE FROM timers WHERE execution_pk = ? AND key = ?`},
+		{&w.deleteFiredTimer, `DELETE FROM timers WHERE execution_pk = ? AND key = ? AND due_ns = ?`},
+		{&w.upsertTimer, `INSERT INTO timers (execution_pk, key, due_ns, data)
 			VALUES (?, ?, ?, ?)
-			ON CONFLICT (execution_id, key) DO UPDATE SET due_ns = excluded.due_ns, data = excluded.data`},
-		{&w.upsertOperation, `INSERT INTO operations (execution_id, operation_id, seq, data)
+			ON CONFLICT (execution_pk, key) DO UPDATE SET due_ns = excluded.due_ns, data = excluded.data`},
+		{&w.upsertOtherTimer, `INSERT INTO timers (execution_pk, key, due_ns, data)
+			SELECT pk, ?, ?, ? FROM executions WHERE id = ?
+			ON CONFLICT (execution_pk, key) DO UPDATE SET due_ns = excluded.due_ns, data = excluded.data`},
+		{&w.upsertOperation, `INSERT INTO operations (execution_pk, operation_id, seq, data)
 			VALUES (?, ?, ?, ?)
-			ON CONFLICT (execution_id, operation_id) DO UPDATE SET seq = excluded.seq, data = excluded.data`},
-		{&w.insertEvent, `INSERT INTO events (execution_id, event_id, data) VALUES (?, ?, ?)`},
+			ON CONFLICT (execution_pk, operation_id) DO UPDATE SET seq = excluded.seq, data = excluded.data`},
+		{&w.insertEvent, `INSERT INTO events (execution_pk, event_id, data) VALUES (?, ?, ?)`},
 		// A retried checkpoint must get the first response back, so a
 		// second insert with the same tokens keeps the original.
-		{&w.insertDedup, `INSERT INTO dedup (execution_id, checkpoint_token, client_token, created_ns, response)
+		{&w.insertDedup, `INSERT INTO dedup (execution_pk, checkpoint_token, client_token, created_ns, response)
 			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (execution_id, checkpoint_token, client_token) DO NOTHING`},
+			ON CONFLICT (execution_pk, checkpoint_token, client_token) DO NOTHING`},
 	}
 }
 
@@ -501,7 +535,7 @@ func (w *stmtSet) close() error {
 // connection, on which the statements are already prepared. The bound
 // statements close with the transaction.
 func (w *stmtSet) in(tx *sql.Tx) *stmtSet {
-	out := &stmtSet{}
+	out := &stmtSet{pks: w.pks}
 	src, dst := w.defs(), out.defs()
 	for i := range src {
 		*dst[i].dst = tx.Stmt(*src[i].dst)

@@ -201,26 +201,21 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	res, err := tx.ExecContext(ctx, `DELETE FROM executions WHERE id = ?`, id)
+	var pk int64
+	err = tx.QueryRowContext(ctx, `DELETE FROM executions WHERE id = ? RETURNING pk`, id).Scan(&pk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite store: delete execution %q: %w", id, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlite store: delete execution %q: %w", id, err)
-	}
-	// Child rows go even when the execution row is already gone: a timer
-	// set by another execution may outlive its target.
 	for _, table := range []string{"operations", "events", "timers", "dedup"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE execution_id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE execution_pk = ?`, pk); err != nil {
 			return fmt.Errorf("sqlite store: delete %s of execution %q: %w", table, id, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: delete execution %q: commit: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
 	}
 	return nil
 }

@@ -252,7 +252,7 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		t.Fatalf("Commit: %v", err)
 	}
 	for _, stmt := range []string{
-		`CREATE INDEX operations_by_seq ON operations (execution_id, seq)`,
+		`CREATE INDEX operations_by_seq ON operations (execution_pk, seq)`,
 		`CREATE INDEX timers_by_due ON timers (due_ns)`,
 	} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {

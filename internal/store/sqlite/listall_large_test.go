@@ -152,6 +152,12 @@ func TestListAllExecutionsLarge(t *testing.T) {
 func queryPlan(t *testing.T, s *Store, f store.ExecutionFilter) string {
 	t.Helper()
 	q, args := executionListQuery(f)
+	return planOf(t, s, q, args...)
+}
+
+// planOf returns SQLite's plan for q, one step per "; ".
+func planOf(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
 	rows, err := s.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatalf("EXPLAIN: %v", err)

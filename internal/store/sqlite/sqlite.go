@@ -165,6 +165,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		ckptStop:     make(chan struct{}),
 		ckptDone:     make(chan struct{}),
 	}
+	s.stmts.pks = newPKCache()
 	if err := s.stmts.prepare(ctx, writer); err != nil {
 		s.stmts.close()
 		checkpointDB.Close()

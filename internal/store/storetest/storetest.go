@@ -1007,7 +1007,7 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 			Dedup:      &store.DedupRow{ExecutionID: id, CheckpointToken: "ct", ClientToken: "c", Created: t0, Response: []byte("r")},
 		})
 	}
-	full("gone")
+	gone := full("gone")
 	kept := full("kept")
 
 	if err := s.DeleteExecution(ctx, "gone"); err != nil {
@@ -1045,11 +1045,38 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 	}
 
 	wantErr(t, "DeleteExecution missing", s.DeleteExecution(ctx, "gone"), store.ErrNotFound)
+	// A writer still holding the deleted execution finds it gone, and
+	// writes nothing.
+	err = s.Commit(ctx, store.Mutation{Execution: gone,
+		Events: []store.EventRow{{ExecutionID: "gone", EventID: 3, Data: []byte("late")}}})
+	wantErr(t, "update of a deleted execution", err, store.ErrNotFound)
 
 	// ID and name are free again, and the new execution starts empty.
-	create(t, s, newExecution("gone", "fn", "run-gone", t0))
+	again := create(t, s, newExecution("gone", "fn", "run-gone", t0))
 	if evs, _ := s.ListEvents(ctx, "gone", store.EventRange{}); len(evs) != 0 {
 		t.Fatalf("re-created execution inherited events: %+v", evs)
+	}
+	update(t, s, again, store.Mutation{Events: []store.EventRow{{ExecutionID: "gone", EventID: 1, Data: []byte("new")}}})
+	if evs, err := s.ListEvents(ctx, "gone", store.EventRange{}); err != nil || len(evs) != 1 || string(evs[0].Data) != "new" {
+		t.Fatalf("events of the re-created execution: %+v, %v", evs, err)
+	}
+	if evs, _ := s.ListEvents(ctx, "kept", store.EventRange{}); len(evs) != 2 {
+		t.Fatalf("kept execution's events changed: %+v", evs)
+	}
+
+	// Nor does a writer of a deleted execution reach the execution created
+	// after it (which a store may give the deleted one's internal key).
+	last := create(t, s, newExecution("last", "fn", "run-last", t0))
+	if err := s.DeleteExecution(ctx, "last"); err != nil {
+		t.Fatalf("DeleteExecution: %v", err)
+	}
+	next := create(t, s, newExecution("next", "fn", "run-next", t0))
+	err = s.Commit(ctx, store.Mutation{Execution: last,
+		Events: []store.EventRow{{ExecutionID: "last", EventID: 1, Data: []byte("stray")}}})
+	wantErr(t, "update of the deleted newest execution", err, store.ErrNotFound)
+	checkExecution(t, getExecution(t, s, "next"), next)
+	if evs, _ := s.ListEvents(ctx, "next", store.EventRange{}); len(evs) != 0 {
+		t.Fatalf("a deleted execution's writer wrote events into the next one: %+v", evs)
 	}
 }
 
