@@ -99,6 +99,7 @@ only: the embedded server and the load generator).`,
 	f.Float64Var(&cfg.Rate, "rate", 0, "start this many executions per second (open loop, at most --concurrency in flight); 0: closed loop")
 	f.IntVar(&cfg.Steps, "steps", 10, "steps per execution (per branch for fanout)")
 	f.IntVar(&cfg.PayloadSize, "payload-size", 100, "bytes of each step's result")
+	f.IntVar(&cfg.InputSize, "input-size", 0, "bytes of each execution's input (the Invoke payload, padded); 0: a few bytes")
 	f.IntVar(&cfg.WaitSeconds, "wait-seconds", 1, "length of each wait (waits scenario)")
 	f.IntVar(&cfg.Branches, "branches", 4, "parallel branches (fanout scenario)")
 	f.IntVar(&cfg.Suspended, "suspended", 0, "park this many executions on a two-day wait before the measured run")
@@ -138,7 +139,11 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	case bench.ScenarioWaits:
 		shape += fmt.Sprintf(", %d s waits", r.WaitSeconds)
 	}
-	fmt.Fprintf(tw, "scenario\t%s, payload %d B, concurrency %d, client %s, %s server\n", shape, r.PayloadSize, r.Concurrency, r.Client, r.Mode)
+	input := ""
+	if r.InputSize > 0 {
+		input = fmt.Sprintf(", input %d B", r.InputSize)
+	}
+	fmt.Fprintf(tw, "scenario\t%s, payload %d B%s, concurrency %d, client %s, %s server\n", shape, r.PayloadSize, input, r.Concurrency, r.Client, r.Mode)
 	if r.Suspended > 0 {
 		fmt.Fprintf(tw, "suspended\t%d executions parked (server RSS then %.1f MB)\n", r.Suspended, r.SuspendedRSSMB)
 	}

@@ -15,6 +15,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -85,6 +86,9 @@ type Config struct {
 	Rate        float64
 	Steps       int // steps per execution (per branch for fanout); default 10
 	PayloadSize int // bytes of each step result; default 100
+	// InputSize pads each execution's input (the Invoke payload, a JSON
+	// object) to about this many bytes; 0 leaves it at a few bytes.
+	InputSize   int
 	WaitSeconds int // waits scenario; default 1
 	Branches    int // fanout scenario; default 4
 	// Suspended parks this many executions on a two-day wait before the
@@ -216,6 +220,7 @@ type Result struct {
 	Steps       int    `json:"steps"`
 	Branches    int    `json:"branches,omitempty"`
 	PayloadSize int    `json:"payload_size"`
+	InputSize   int    `json:"input_size,omitempty"`
 	WaitSeconds int    `json:"wait_seconds,omitempty"`
 	Suspended   int    `json:"suspended"`
 
@@ -310,7 +315,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{
 		Scenario: cfg.Scenario, Client: cfg.Client, Concurrency: cfg.Concurrency, Steps: cfg.Steps,
-		PayloadSize: cfg.PayloadSize, Suspended: cfg.Suspended, Machine: machineInfo(),
+		PayloadSize: cfg.PayloadSize, InputSize: cfg.InputSize, Suspended: cfg.Suspended, Machine: machineInfo(),
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 	if cfg.Scenario == ScenarioFanout {
@@ -737,7 +742,7 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 					}
 				}
 				t0 := time.Now()
-				err := c.invoke(ctx, fn, fmt.Appendf(nil, `{"n":%d}`, n), false)
+				err := c.invoke(ctx, fn, executionInput(n, cfg.InputSize), false)
 				switch {
 				case err == nil:
 					m.completed.Add(1)
@@ -849,4 +854,16 @@ func newSuffix() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// executionInput is the input of the nth execution: {"n":n}, padded with
+// a "pad" string member to about size bytes.
+func executionInput(n int64, size int) []byte {
+	b := fmt.Appendf(nil, `{"n":%d`, n)
+	if pad := size - len(b) - len(`,"pad":""}`); pad > 0 {
+		b = append(b, `,"pad":"`...)
+		b = append(b, bytes.Repeat([]byte{'x'}, pad)...)
+		b = append(b, '"')
+	}
+	return append(b, '}')
 }

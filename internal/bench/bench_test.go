@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"math"
@@ -192,5 +193,27 @@ func BenchmarkCheckpointRoundTrip(b *testing.B) {
 			b.ReportMetric(s.P50*1000, "p50-µs")
 			b.ReportMetric(s.P99*1000, "p99-µs")
 		})
+	}
+}
+
+func TestExecutionInput(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		size int
+	}{{7, 0}, {7, 5}, {123, 100}, {1, 65536}} {
+		b := executionInput(tc.n, tc.size)
+		var in struct {
+			N   int64  `json:"n"`
+			Pad string `json:"pad"`
+		}
+		if err := json.Unmarshal(b, &in); err != nil || in.N != tc.n {
+			t.Fatalf("executionInput(%d, %d) = %.60q: %v, n %d", tc.n, tc.size, b, err, in.N)
+		}
+		if tc.size > 20 && len(b) != tc.size {
+			t.Errorf("executionInput(%d, %d) is %d bytes", tc.n, tc.size, len(b))
+		}
+		if tc.size <= 20 && in.Pad != "" {
+			t.Errorf("executionInput(%d, %d) padded a small input: %q", tc.n, tc.size, b)
+		}
 	}
 }

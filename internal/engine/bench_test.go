@@ -25,7 +25,7 @@ func benchState(n int) *execState {
 	s.row.ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 	s.row.ARN = "arn:aws:lambda:us-east-1:123456789012:function:bench:$LATEST/durable-execution/" + s.row.ID + "/" + s.row.ID
 	s.row.Status = StatusRunning
-	s.data = execData{FunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench:$LATEST", Input: &input,
+	s.data = execData{FunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench:$LATEST",
 		InputHash: strings.Repeat("ab", 32), ExecutionTimeout: 3600, RetentionDays: 1, InvocationID: "8c7f0aac-97c4-4a2f-b716-a675d821ccc0",
 		InvocationStart: now, TokenSeq: 3}
 	s.reset()

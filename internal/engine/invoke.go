@@ -398,5 +398,5 @@ func (e *Engine) finish(s *execState, now time.Time, status string, result *stri
 		s.setTimers = append(s.setTimers, store.TimerRow{ExecutionID: p.ExecutionID, Key: timerChildDone + p.OperationID, Due: now})
 	}
 	e.observeFinished(s)
-	s.extra = append(s.extra, func() { e.notifyTerminal(s.row.ID, describe(&s.row, &s.data, true)) })
+	s.extra = append(s.extra, func() { e.notifyTerminal(s.row.ID, describe(&s.row, &s.data, s.input(), true)) })
 }

@@ -52,11 +52,27 @@ func (e *Engine) GetExecution(ctx context.Context, arn string, includeData bool)
 	if err := json.Unmarshal(row.Data, &d); err != nil {
 		return ExecutionDescription{}, internalError("decode execution", err)
 	}
-	return describe(&row, &d, includeData), nil
+	input := d.Input
+	if includeData {
+		op, err := e.store.GetOperation(ctx, ref.ID, ref.ID)
+		switch {
+		case err == nil:
+			var rec opRecord
+			if err := json.Unmarshal(op.Data, &rec); err != nil {
+				return ExecutionDescription{}, internalError("decode execution operation", err)
+			}
+			if rec.ExecutionDetails != nil && rec.ExecutionDetails.InputPayload != nil {
+				input = rec.ExecutionDetails.InputPayload
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return ExecutionDescription{}, internalError("get execution operation", err)
+		}
+	}
+	return describe(&row, &d, input, includeData), nil
 }
 
 // describe builds an execution's public description.
-func describe(row *store.ExecutionRow, d *execData, includeData bool) ExecutionDescription {
+func describe(row *store.ExecutionRow, d *execData, input *string, includeData bool) ExecutionDescription {
 	out := ExecutionDescription{
 		DurableExecutionArn: row.ARN, DurableExecutionName: row.Name, FunctionArn: d.FunctionArn,
 		Status: row.Status, StartTimestamp: Timestamp(row.StartTime), EndTimestamp: TimestampPtr(row.EndTime),
@@ -66,7 +82,7 @@ func describe(row *store.ExecutionRow, d *execData, includeData bool) ExecutionD
 		out.TraceHeader = &TraceHeader{XAmznTraceId: &d.TraceID}
 	}
 	if includeData {
-		out.InputPayload = d.Input
+		out.InputPayload = input
 		out.Result = d.Result
 		out.Error = d.Error
 	} else {

@@ -90,7 +90,7 @@ func (e *Engine) startExecution(ctx context.Context, fn FunctionConfiguration, v
 			Status: StatusRunning, StartTime: now,
 		},
 		data: execData{
-			FunctionArn: qualifiedFn, Input: &input, InputHash: hash, TenantID: in.TenantID, TraceID: in.TraceID, InvokeEndpoint: in.InvokeEndpoint,
+			FunctionArn: qualifiedFn, InputHash: hash, TenantID: in.TenantID, TraceID: in.TraceID, InvokeEndpoint: in.InvokeEndpoint,
 			DurableConfig: fn.DurableConfig, ExecutionTimeout: timeout, RetentionDays: retention, Parent: parent,
 		},
 		ops: map[string]*opRecord{},
@@ -203,7 +203,7 @@ func (e *Engine) cachedDescription(execID, arn string) (ExecutionDescription, bo
 	if s == nil || s.terminal() || s.row.ARN != arn {
 		return ExecutionDescription{}, false
 	}
-	return describe(&s.row, &s.data, true), true
+	return describe(&s.row, &s.data, s.input(), true), true
 }
 
 // AwaitExecution blocks until the execution is terminal or ctx ends.

@@ -13,7 +13,11 @@ import (
 
 // execData is the engine-owned part of an execution row.
 type execData struct {
-	FunctionArn      string         `json:"fa"` // qualified
+	FunctionArn string `json:"fa"` // qualified
+	// Input is only read: executions started by earlier versions kept
+	// their input here too, and this record is rewritten by every
+	// checkpoint, which a large input made expensive. The input lives in
+	// the EXECUTION operation (see execState.input).
 	Input            *string        `json:"in,omitempty"`
 	InputHash        string         `json:"ih"`
 	Result           *string        `json:"re,omitempty"`
@@ -210,8 +214,28 @@ func (e *Engine) load(ctx context.Context, execID string) (*execState, error) {
 		s.ops[op.Id] = op
 		s.order = append(s.order, op.Id)
 	}
+	if s.data.Input != nil && s.opInput() != nil {
+		s.data.Input = nil // an older version's copy; the next commit drops it
+	}
 	s.reset()
 	return s, nil
+}
+
+// input returns the execution's input payload.
+func (s *execState) input() *string {
+	if in := s.opInput(); in != nil {
+		return in
+	}
+	return s.data.Input
+}
+
+// opInput returns the input recorded in the EXECUTION operation, whose id
+// is the execution's.
+func (s *execState) opInput() *string {
+	if op := s.ops[s.row.ID]; op != nil && op.ExecutionDetails != nil {
+		return op.ExecutionDetails.InputPayload
+	}
+	return nil
 }
 
 // errAbort ends an update without committing and without error.
