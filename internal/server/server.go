@@ -84,7 +84,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if dbPath == "" {
 		dbPath = filepath.Join(cfg.DataDir, "duro.db")
 	}
-	st, err := sqlite.Open(ctx, dbPath)
+	st, err := sqlite.Open(ctx, dbPath, sqlite.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

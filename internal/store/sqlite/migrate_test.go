@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,11 +70,17 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(ctx, path)
+	var logged bytes.Buffer
+	s, err := Open(ctx, path, WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
 	if err != nil {
 		t.Fatalf("Open version 1 database: %v", err)
 	}
 	defer s.Close()
+	for _, want := range []string{"from version 1 to 2", "migrated the store's schema to version 2", "executions=2"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("Open's log lacks %q:\n%s", want, logged.String())
+		}
+	}
 
 	var version int64
 	if err := s.reader.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != 2 {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 )
 
 // schemaVersion is the version this code writes and understands. Bump it
@@ -202,7 +204,7 @@ var schemaIndexes = []string{
 // database, and refuses a database written by a newer schema, all in one
 // transaction so that a crash never leaves a half-created or
 // half-migrated schema behind.
-func migrate(ctx context.Context, db *sql.DB) (err error) {
+func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: begin: %w", err)
@@ -229,11 +231,26 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	case current > schemaVersion:
 		return fmt.Errorf("migrate: database schema version %d is newer than supported version %d", current, schemaVersion)
 	case current == 1:
+		var executions int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM executions`).Scan(&executions); err != nil {
+			return fmt.Errorf("migrate: count executions: %w", err)
+		}
+		// One transaction: the WAL holds a copy of every migrated row until
+		// COMMIT, so the disk needs about the store's size free meanwhile.
+		log.Info("migrating the store's schema from version 1 to 2 in one transaction",
+			"executions", executions)
+		start := time.Now()
 		for _, stmts := range [][]string{migrateV1Rename, schemaTables, migrateV1Copy} {
 			if err := exec(stmts); err != nil {
 				return err
 			}
 		}
+		defer func() {
+			if err == nil {
+				log.Info("migrated the store's schema to version 2", "executions", executions,
+					"elapsed", time.Since(start).Round(time.Millisecond))
+			}
+		}()
 		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, schemaVersion); err != nil {
 			return fmt.Errorf("migrate: record schema version: %w", err)
 		}

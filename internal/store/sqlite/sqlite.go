@@ -18,6 +18,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"runtime"
 	"strings"
@@ -94,9 +95,26 @@ func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Transactions: s.transactions.Load()}
 }
 
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+}
+
+// WithLogger sets where Open reports a schema migration, which can take
+// minutes on a large store; by default it is not reported.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.log = l }
+}
+
 // Open opens (creating if needed) the database file at path, brings its
 // schema up to date and starts the group committer.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if path == "" {
 		return nil, errors.New("sqlite store: empty database path")
 	}
@@ -127,7 +145,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	if err := migrate(ctx, writer); err != nil {
+	if err := migrate(ctx, writer, o.log); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite store: %s: %w", path, err)
 	}
