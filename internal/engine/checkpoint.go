@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
@@ -99,8 +101,8 @@ func (s *execState) replay(e *Engine, lc *dedupEntry) CheckpointOutput {
 // invocation, in start order.
 func (s *execState) delta() []Operation {
 	out := []Operation{}
-	for _, id := range s.order {
-		if op := s.ops[id]; op.ChangeSeq > s.data.DeliveredSeq {
+	for _, op := range s.order {
+		if op.ChangeSeq > s.data.DeliveredSeq {
 			out = append(out, op.Operation.clone())
 		}
 	}
@@ -476,15 +478,64 @@ func (e *Engine) applyUpdate(s *execState, now time.Time, u *OperationUpdate) {
 // invocation polling with a checkpoint sees them without a re-invocation
 // (protocol.md §5.13).
 func (e *Engine) completeDueTimers(s *execState, now time.Time) {
-	for _, id := range s.order {
-		op := s.ops[id]
+	// s.timed holds every operation that may be waiting for a time, so
+	// that a checkpoint of an execution with thousands of operations does
+	// not look at them all. Only a checkpoint's updates start a wait or
+	// schedule a retry, and each op they change is in s.dirty; the set is
+	// built once per loaded state and pruned as its operations finish.
+	if s.timed == nil {
+		s.timed = map[*opRecord]struct{}{}
+		for _, op := range s.order {
+			if waitsForTime(op) {
+				s.timed[op] = struct{}{}
+			}
+		}
+	} else {
+		for id := range s.dirty {
+			if op := s.ops[id]; op != nil && waitsForTime(op) {
+				s.timed[op] = struct{}{}
+			}
+		}
+	}
+	var due []*opRecord
+	for op := range s.timed {
 		switch {
-		case op.Type == OpWait && op.Status == OpStarted && op.WaitDetails != nil && !op.WaitDetails.ScheduledEndTimestamp.Time().After(now):
+		case !waitsForTime(op):
+			delete(s.timed, op)
+		case !timeDue(op).After(now):
+			due = append(due, op)
+		}
+	}
+	// In start order, as the events they write must be.
+	slices.SortFunc(due, func(a, b *opRecord) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, op := range due {
+		delete(s.timed, op)
+		if op.Type == OpWait {
 			e.completeWait(s, op, now)
-		case op.Type == OpStep && op.Status == OpPending && op.StepDetails != nil && op.StepDetails.NextAttemptTimestamp != nil && !op.StepDetails.NextAttemptTimestamp.Time().After(now):
+		} else {
 			e.readyRetry(s, op)
 		}
 	}
+}
+
+// waitsForTime reports whether op waits for a point in time: a started
+// WAIT for its end, a STEP for its next attempt.
+func waitsForTime(op *opRecord) bool {
+	switch op.Type {
+	case OpWait:
+		return op.Status == OpStarted && op.WaitDetails != nil
+	case OpStep:
+		return op.Status == OpPending && op.StepDetails != nil && op.StepDetails.NextAttemptTimestamp != nil
+	}
+	return false
+}
+
+// timeDue is the time a waitsForTime operation waits for.
+func timeDue(op *opRecord) time.Time {
+	if op.Type == OpWait {
+		return op.WaitDetails.ScheduledEndTimestamp.Time()
+	}
+	return op.StepDetails.NextAttemptTimestamp.Time()
 }
 
 func (e *Engine) completeWait(s *execState, op *opRecord, now time.Time) {

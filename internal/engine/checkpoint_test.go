@@ -13,7 +13,7 @@ func stateWith(ops ...*opRecord) *execState {
 	s.reset()
 	for _, op := range ops {
 		s.ops[op.Id] = op
-		s.order = append(s.order, op.Id)
+		s.order = append(s.order, op)
 	}
 	return s
 }

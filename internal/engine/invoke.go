@@ -138,9 +138,9 @@ func (e *Engine) beginInvocation(ctx context.Context, s *execState, now time.Tim
 		return err
 	}
 	var updated []string
-	for _, id := range s.order {
-		if op := s.ops[id]; op.ChangeSeq > s.data.DeliveredSeq && op.Type != OpExecution {
-			updated = append(updated, id)
+	for _, op := range s.order {
+		if op.ChangeSeq > s.data.DeliveredSeq && op.Type != OpExecution {
+			updated = append(updated, op.Id)
 		}
 	}
 	s.data.TokenSeq++

@@ -98,8 +98,14 @@ type execState struct {
 	row  store.ExecutionRow
 	data execData
 	ops  map[string]*opRecord
-	// order lists operation ids by Seq.
-	order []string
+	// order lists the operations by Seq. The per-checkpoint scans (the
+	// delta, due waits and retries) walk it rather than looking each id up
+	// in ops: for an execution of thousands of operations the look-ups
+	// were most of a checkpoint's CPU.
+	order []*opRecord
+	// timed is a superset of the operations waiting for a time (see
+	// completeDueTimers); nil until first needed.
+	timed map[*opRecord]struct{}
 
 	// pending changes of the mutation being built
 	dirty     map[string]bool
@@ -127,7 +133,7 @@ func (s *execState) addOp(op *opRecord) {
 	s.data.NextOpSeq++
 	op.Seq = s.data.NextOpSeq
 	s.ops[op.Id] = op
-	s.order = append(s.order, op.Id)
+	s.order = append(s.order, op)
 	s.touch(op)
 }
 
@@ -212,7 +218,7 @@ func (e *Engine) load(ctx context.Context, execID string) (*execState, error) {
 		}
 		op.Seq = r.Seq
 		s.ops[op.Id] = op
-		s.order = append(s.order, op.Id)
+		s.order = append(s.order, op)
 	}
 	if s.data.Input != nil && s.opInput() != nil {
 		s.data.Input = nil // an older version's copy; the next commit drops it
@@ -348,12 +354,11 @@ func (e *Engine) evict(execID string) {
 func (s *execState) visible() []*opRecord {
 	hidden := map[string]bool{}
 	out := make([]*opRecord, 0, len(s.order))
-	for _, id := range s.order {
-		op := s.ops[id]
+	for _, op := range s.order {
 		if op.ParentId != "" {
 			p := s.ops[op.ParentId]
 			if hidden[op.ParentId] || (p != nil && p.Type == OpContext && closedContext(p)) {
-				hidden[id] = true
+				hidden[op.Id] = true
 				continue
 			}
 		}

@@ -1,6 +1,11 @@
 package engine
 
-import "testing"
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+)
 
 // TestExecutionInputSource checks where an execution's input is read
 // from: the EXECUTION operation, or, for an execution recorded by an older
@@ -37,5 +42,61 @@ func TestExecutionInputSource(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: input %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestCompleteDueTimers checks that a checkpoint completes the waits and
+// readies the retries that are due, in start order, both on a state just
+// loaded and on one kept between checkpoints, whatever happened to the
+// other operations meanwhile.
+func TestCompleteDueTimers(t *testing.T) {
+	now := time.Unix(1000, 0)
+	past, future := Timestamp(now.Add(-time.Second)), Timestamp(now.Add(time.Hour))
+	wait := func(id string, end Timestamp) *opRecord {
+		return &opRecord{Operation: Operation{Id: id, Type: OpWait, Status: OpStarted, WaitDetails: &WaitDetails{ScheduledEndTimestamp: &end}}}
+	}
+	retry := func(id string, at Timestamp) *opRecord {
+		return &opRecord{Operation: Operation{Id: id, Type: OpStep, Status: OpPending, StepDetails: &StepDetails{NextAttemptTimestamp: &at}}}
+	}
+	done := &opRecord{Operation: Operation{Id: "done", Type: OpStep, Status: OpSucceeded, StepDetails: &StepDetails{}}}
+	s := stateWith(done, wait("w-due", past), wait("w-later", future), retry("r-due", past), retry("r-later", future), wait("w-due-2", past))
+	for i, op := range s.order {
+		op.Seq = int64(i + 1)
+	}
+	s.data.NextOpSeq = int64(len(s.order))
+	e := &Engine{}
+
+	e.completeDueTimers(s, now)
+	statuses := func() map[string]string {
+		out := map[string]string{}
+		for id, op := range s.ops {
+			out[id] = op.Status
+		}
+		return out
+	}
+	want := map[string]string{"done": OpSucceeded, "w-due": OpSucceeded, "w-later": OpStarted, "r-due": OpReady,
+		"r-later": OpPending, "w-due-2": OpSucceeded}
+	if got := statuses(); !maps.Equal(got, want) {
+		t.Fatalf("after the first checkpoint: %v, want %v", got, want)
+	}
+	var ids []string
+	for _, ev := range s.events {
+		ids = append(ids, ev.Id)
+	}
+	if !slices.Equal(ids, []string{"w-due", "w-due-2"}) {
+		t.Fatalf("events for %v, want w-due then w-due-2 (start order)", ids)
+	}
+
+	// The state is kept: a later checkpoint starts a wait that is already
+	// due, and time passes for the others.
+	s.reset()
+	s.addOp(wait("w-new", past))
+	e.completeDueTimers(s, now.Add(2*time.Hour))
+	want["w-new"], want["w-later"], want["r-later"] = OpSucceeded, OpSucceeded, OpReady
+	if got := statuses(); !maps.Equal(got, want) {
+		t.Fatalf("after the second checkpoint: %v, want %v", got, want)
+	}
+	if len(s.timed) != 0 {
+		t.Errorf("%d operations still tracked as waiting for a time", len(s.timed))
 	}
 }

@@ -26,8 +26,7 @@ func (op *opRecord) startedByLive(s *execState) bool {
 // outcome is applied. A re-armed timer whose target has not finished does
 // nothing.
 func (e *Engine) releaseChained(s *execState, invocationID string, now time.Time) {
-	for _, id := range s.order {
-		op := s.ops[id]
+	for _, op := range s.order {
 		if op.Type != OpChainedInvoke || op.Status != OpStarted || op.StartedBy != invocationID {
 			continue
 		}
