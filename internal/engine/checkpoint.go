@@ -69,7 +69,7 @@ func (e *Engine) applyCheckpoint(s *execState, in *CheckpointInput, seq int64) (
 		out.CheckpointToken = &tok
 	}
 	out.NewExecutionState.Operations = s.delta()
-	s.data.DeliveredSeq = s.data.ChangeSeq
+	s.delivered()
 	lc := &dedupEntry{Seq: seq, ClientToken: in.ClientToken, Issued: out.CheckpointToken != nil}
 	for i := range out.NewExecutionState.Operations {
 		lc.Ops = append(lc.Ops, out.NewExecutionState.Operations[i].Id)
@@ -101,10 +101,8 @@ func (s *execState) replay(e *Engine, lc *dedupEntry) CheckpointOutput {
 // invocation, in start order.
 func (s *execState) delta() []Operation {
 	out := []Operation{}
-	for _, op := range s.order {
-		if op.ChangeSeq > s.data.DeliveredSeq {
-			out = append(out, op.Operation.clone())
-		}
+	for _, op := range s.changedOps() {
+		out = append(out, op.Operation.clone())
 	}
 	return out
 }

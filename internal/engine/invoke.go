@@ -138,15 +138,15 @@ func (e *Engine) beginInvocation(ctx context.Context, s *execState, now time.Tim
 		return err
 	}
 	var updated []string
-	for _, op := range s.order {
-		if op.ChangeSeq > s.data.DeliveredSeq && op.Type != OpExecution {
+	for _, op := range s.changedOps() {
+		if op.Type != OpExecution {
 			updated = append(updated, op.Id)
 		}
 	}
 	s.data.TokenSeq++
 	s.data.InvocationID = newID()
 	s.data.InvocationStart = now
-	s.data.DeliveredSeq = s.data.ChangeSeq
+	s.delivered()
 	timeout := time.Duration(fn.Timeout) * time.Second
 	s.row.LeaseOwner = e.cfg.NodeID
 	s.row.LeaseUntil = now.Add(timeout + time.Minute)

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -106,6 +108,12 @@ type execState struct {
 	// timed is a superset of the operations waiting for a time (see
 	// completeDueTimers); nil until first needed.
 	timed map[*opRecord]struct{}
+	// changed lists the operations touched since the invocation in flight
+	// was last shown the state (data.DeliveredSeq), with repeats, when
+	// changedKnown: what a checkpoint's answer and an invocation's envelope
+	// report, found without walking every operation.
+	changed      []*opRecord
+	changedKnown bool
 
 	// pending changes of the mutation being built
 	dirty     map[string]bool
@@ -127,6 +135,38 @@ func (s *execState) touch(op *opRecord) {
 	s.data.ChangeSeq++
 	op.ChangeSeq = s.data.ChangeSeq
 	s.dirty[op.Id] = true
+	if s.changedKnown {
+		s.changed = append(s.changed, op)
+	}
+}
+
+// changedOps returns the operations changed since the state was last
+// delivered (ChangeSeq > data.DeliveredSeq), in start order.
+func (s *execState) changedOps() []*opRecord {
+	if !s.changedKnown {
+		var out []*opRecord
+		for _, op := range s.order {
+			if op.ChangeSeq > s.data.DeliveredSeq {
+				out = append(out, op)
+			}
+		}
+		return out
+	}
+	out := make([]*opRecord, 0, len(s.changed))
+	for _, op := range s.changed {
+		if op.ChangeSeq > s.data.DeliveredSeq {
+			out = append(out, op)
+		}
+	}
+	slices.SortFunc(out, func(a, b *opRecord) int { return cmp.Compare(a.Seq, b.Seq) })
+	return slices.Compact(out)
+}
+
+// delivered records that the invocation in flight has been shown every
+// change so far.
+func (s *execState) delivered() {
+	s.data.DeliveredSeq = s.data.ChangeSeq
+	s.changed, s.changedKnown = s.changed[:0], true
 }
 
 func (s *execState) addOp(op *opRecord) {
@@ -220,6 +260,7 @@ func (e *Engine) load(ctx context.Context, execID string) (*execState, error) {
 		s.ops[op.Id] = op
 		s.order = append(s.order, op)
 	}
+	s.changedKnown = s.data.DeliveredSeq == s.data.ChangeSeq
 	if s.data.Input != nil && s.opInput() != nil {
 		s.data.Input = nil // an older version's copy; the next commit drops it
 	}

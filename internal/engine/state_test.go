@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -98,5 +100,44 @@ func TestCompleteDueTimers(t *testing.T) {
 	}
 	if len(s.timed) != 0 {
 		t.Errorf("%d operations still tracked as waiting for a time", len(s.timed))
+	}
+}
+
+// TestChangedOpsAgreesWithScan runs random touches, new operations and
+// deliveries on a state and checks, after each, that the changes tracked
+// since the last delivery are exactly the operations a scan finds changed
+// (ChangeSeq > DeliveredSeq), in start order; as on a state loaded with
+// undelivered changes, tracking starts only at the first delivery.
+func TestChangedOpsAgreesWithScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := &execState{ops: map[string]*opRecord{}}
+	s.reset()
+	for i := range 5 {
+		s.addOp(&opRecord{Operation: Operation{Id: fmt.Sprint("op", i), Type: OpStep}})
+	}
+	scan := func() []*opRecord {
+		var out []*opRecord
+		for _, op := range s.order {
+			if op.ChangeSeq > s.data.DeliveredSeq {
+				out = append(out, op)
+			}
+		}
+		return out
+	}
+	for step := range 2000 {
+		switch r := rng.IntN(10); {
+		case r < 6:
+			s.touch(s.order[rng.IntN(len(s.order))])
+		case r < 8:
+			s.addOp(&opRecord{Operation: Operation{Id: fmt.Sprint("op", len(s.order)), Type: OpStep}})
+		default:
+			s.delivered()
+		}
+		if got, want := s.changedOps(), scan(); !slices.Equal(got, want) {
+			t.Fatalf("step %d: changedOps %d operations, scan %d", step, len(got), len(want))
+		}
+	}
+	if !s.changedKnown {
+		t.Fatal("changes never tracked")
 	}
 }
