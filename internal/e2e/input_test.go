@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -49,14 +47,9 @@ func TestLargeInputIsNotRewrittenByCheckpoints(t *testing.T) {
 		t.Errorf("ExecutionStarted does not carry the input")
 	}
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dataDir, "duro.db")+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
-	if err != nil {
-		t.Fatalf("open the store: %v", err)
-	}
-	defer db.Close()
 	var n int
 	id := arn[strings.LastIndexByte(arn, '/')+1:]
-	if err := db.QueryRow(`SELECT length(data) FROM executions WHERE id = ?`, id).Scan(&n); err != nil {
+	if err := e.storeFile().QueryRow(`SELECT length(data) FROM executions WHERE id = ?`, id).Scan(&n); err != nil {
 		t.Fatalf("read the execution row: %v", err)
 	}
 	if n > 4096 {

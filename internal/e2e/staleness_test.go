@@ -30,11 +30,7 @@ func TestSuspendedExecutionChangedBehindTheNode(t *testing.T) {
 	arn := e.start("stale", latest, "", `{}`)
 	e.awaitEvent(arn, types.EventTypeInvocationCompleted, 1) // suspended on the wait
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dataDir, "duro.db")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatalf("open the store: %v", err)
-	}
-	defer db.Close()
+	db := e.storeFile()
 	id := arn[strings.LastIndexByte(arn, '/')+1:]
 	res, err := db.Exec(`UPDATE executions SET revision = revision + 1 WHERE id = ?`, id)
 	if err != nil {
@@ -57,4 +53,16 @@ func TestSuspendedExecutionChangedBehindTheNode(t *testing.T) {
 	if !sameStrings(eventTypes(events), want) {
 		t.Errorf("history = %v, want %v", eventTypes(events), want)
 	}
+}
+
+// storeFile opens the node's SQLite store file directly, for tests that
+// look at (or change) it behind the node's back; closed with the test.
+func (e *env) storeFile() *sql.DB {
+	e.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dataDir, "duro.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		e.t.Fatalf("open the store file: %v", err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	return db
 }
