@@ -61,8 +61,8 @@ func (e *Engine) GetExecution(ctx context.Context, arn string, includeData bool)
 			if err := json.Unmarshal(op.Data, &rec); err != nil {
 				return ExecutionDescription{}, internalError("decode execution operation", err)
 			}
-			if rec.ExecutionDetails != nil && rec.ExecutionDetails.InputPayload != nil {
-				input = rec.ExecutionDetails.InputPayload
+			if in := inputOf(&rec); in != nil {
+				input = in
 			}
 		case !errors.Is(err, store.ErrNotFound):
 			return ExecutionDescription{}, internalError("get execution operation", err)

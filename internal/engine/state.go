@@ -278,11 +278,14 @@ func (s *execState) input() *string {
 
 // opInput returns the input recorded in the EXECUTION operation, whose id
 // is the execution's.
-func (s *execState) opInput() *string {
-	if op := s.ops[s.row.ID]; op != nil && op.ExecutionDetails != nil {
-		return op.ExecutionDetails.InputPayload
+func (s *execState) opInput() *string { return inputOf(s.ops[s.row.ID]) }
+
+// inputOf returns the input an EXECUTION operation records, if any.
+func inputOf(op *opRecord) *string {
+	if op == nil || op.ExecutionDetails == nil {
+		return nil
 	}
-	return nil
+	return op.ExecutionDetails.InputPayload
 }
 
 // errAbort ends an update without committing and without error.

@@ -114,7 +114,8 @@ type Mutation struct {
 	// Events are appended. Their IDs must not exist yet.
 	Events []EventRow
 	// SetTimers inserts or replaces timers. A timer may belong to another
-	// execution: that is how one execution signals another.
+	// execution: that is how one execution signals another. A timer for an
+	// execution that does not exist is not written.
 	SetTimers []TimerRow
 	// DeleteTimers removes timers by key; unknown keys are ignored.
 	DeleteTimers []string

@@ -11,10 +11,14 @@ import (
 	"github.com/duro-run/duro/internal/store"
 )
 
+// ofExecution selects the child rows of the execution whose ID is the
+// bound parameter: they are keyed by its row's pk.
+const ofExecution = `execution_pk = (SELECT pk FROM executions WHERE id = ?)`
+
 // ListOperations returns an execution's operations by Seq; see store.Store.
 func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq int64, limit int) ([]store.OperationRow, error) {
 	q := `SELECT operation_id, seq, data FROM operations
-		WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) AND seq > ? ORDER BY seq, operation_id`
+		WHERE ` + ofExecution + ` AND seq > ? ORDER BY seq, operation_id`
 	args := []any{executionID, afterSeq}
 	if limit > 0 {
 		q += ` LIMIT ?`
@@ -43,7 +47,7 @@ func (s *Store) ListOperations(ctx context.Context, executionID string, afterSeq
 func (s *Store) GetOperation(ctx context.Context, executionID, operationID string) (store.OperationRow, error) {
 	op := store.OperationRow{ExecutionID: executionID, OperationID: operationID}
 	err := s.queryRow(ctx,
-		`SELECT seq, data FROM operations WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) AND operation_id = ?`,
+		`SELECT seq, data FROM operations WHERE `+ofExecution+` AND operation_id = ?`,
 		executionID, operationID).Scan(&op.Seq, &op.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.OperationRow{}, fmt.Errorf("sqlite store: operation %q of %q: %w", operationID, executionID, store.ErrNotFound)
@@ -57,7 +61,7 @@ func (s *Store) GetOperation(ctx context.Context, executionID, operationID strin
 // ListEvents returns history events in a range; see store.Store. A Limit of
 // zero or less means no limit.
 func (s *Store) ListEvents(ctx context.Context, executionID string, r store.EventRange) ([]store.EventRow, error) {
-	q := `SELECT event_id, data FROM events WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?)`
+	q := `SELECT event_id, data FROM events WHERE ` + ofExecution
 	args := []any{executionID}
 	switch {
 	case r.Reverse && r.After > 0:
@@ -98,7 +102,7 @@ func (s *Store) GetDedup(ctx context.Context, executionID, checkpointToken, clie
 	var created int64
 	err := s.queryRow(ctx,
 		`SELECT created_ns, response FROM dedup
-		WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) AND checkpoint_token = ? AND client_token = ?`,
+		WHERE `+ofExecution+` AND checkpoint_token = ? AND client_token = ?`,
 		executionID, checkpointToken, clientToken).Scan(&created, &d.Response)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.DedupRow{}, fmt.Errorf("sqlite store: checkpoint response of %q: %w", executionID, store.ErrNotFound)
@@ -161,7 +165,7 @@ func (s *Store) NextTimer(ctx context.Context, after time.Time) (store.TimerRow,
 // store.Store.
 func (s *Store) ListTimers(ctx context.Context, executionID string) ([]store.TimerRow, error) {
 	out, err := s.queryTimers(ctx, `SELECT ?, key, due_ns, data FROM timers
-		WHERE execution_pk = (SELECT pk FROM executions WHERE id = ?) ORDER BY due_ns, key`, executionID, executionID)
+		WHERE `+ofExecution+` ORDER BY due_ns, key`, executionID, executionID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list timers of %q: %w", executionID, err)
 	}

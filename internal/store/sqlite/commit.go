@@ -295,18 +295,27 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 
 	// The cached pk may be stale (the execution deleted, or created again
 	// under the same ID, since): every update also matches the ID, so a
-	// stale pk matches no row and the pk is looked up again.
-	pk, cached := st.pks.get(e.ID)
-	for {
-		if !cached {
-			err := st.executionPK.QueryRow(e.ID).Scan(&pk)
-			if errors.Is(err, sql.ErrNoRows) {
-				return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, store.ErrNotFound)
+	// stale pk matches no row, and the pk is looked up once.
+	cachedPK, cached := st.pks.get(e.ID)
+	if cached {
+		ok, err := updateExecution(st, e, cachedPK)
+		if err != nil || ok {
+			if ok {
+				st.pks.put(e, cachedPK)
 			}
-			if err != nil {
-				return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
-			}
+			return cachedPK, err
 		}
+		st.pks.drop(e.ID)
+	}
+	var pk int64
+	err := st.executionPK.QueryRow(e.ID).Scan(&pk)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, store.ErrNotFound)
+	case err != nil:
+		return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
+	}
+	if !cached || pk != cachedPK {
 		ok, err := updateExecution(st, e, pk)
 		if err != nil || ok {
 			if ok {
@@ -314,12 +323,8 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 			}
 			return pk, err
 		}
-		if !cached {
-			return 0, fmt.Errorf("sqlite store: update execution %q at revision %d: %w", e.ID, e.Revision, store.ErrConflict)
-		}
-		st.pks.drop(e.ID)
-		cached = false
 	}
+	return 0, fmt.Errorf("sqlite store: update execution %q at revision %d: %w", e.ID, e.Revision, store.ErrConflict)
 }
 
 // updateExecution updates the row (pk, e.ID) if it is at e.Revision,

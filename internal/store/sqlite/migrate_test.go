@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,4 +240,93 @@ func TestChildQueriesUseIndexes(t *testing.T) {
 	if checked < 10 {
 		t.Fatalf("checked %d child queries, want the 10 or more the calls above prepare", checked)
 	}
+}
+
+// TestMigrateLargeVersion1 times the version 1 migration on a store of
+// DURO_MIGRATE_EXECUTIONS executions (4 operations, 7 events and 2 timers
+// each, written straight into a version 1 file), and checks that every
+// row made it. It is skipped unless that variable is set:
+//
+//	DURO_MIGRATE_EXECUTIONS=200000 go test ./internal/store/sqlite -run TestMigrateLargeVersion1 -v -timeout 30m
+func TestMigrateLargeVersion1(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("DURO_MIGRATE_EXECUTIONS"))
+	if n <= 0 {
+		t.Skip("set DURO_MIGRATE_EXECUTIONS to run")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "duro.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=synchronous(OFF)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	for _, stmt := range schemaV1ForTest {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	data, op, ev := make([]byte, 270), make([]byte, 200), make([]byte, 210)
+	const perExecution = 1 + 4 + 7 + 2
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		if _, err := tx.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for i := range n {
+		id := fmt.Sprintf("0193a1b2-c3d4-7e5f-8a6b-%012d", i)
+		exec(`INSERT INTO executions VALUES (?, ?, 'fn', '$LATEST', ?, 'RUNNING', ?, 0, 7, '', 0, ?)`, id, "arn:"+id, id, i, data)
+		for j := range 4 {
+			exec(`INSERT INTO operations VALUES (?, ?, ?, ?)`, id, fmt.Sprintf("%032x", j), j, op)
+		}
+		for j := 1; j <= 7; j++ {
+			exec(`INSERT INTO events VALUES (?, ?, ?)`, id, j, ev)
+		}
+		exec(`INSERT INTO timers VALUES (?, 'wait:x', ?, NULL), (?, 'timeout', ?, NULL)`, id, i, id, i+1)
+		if i%10000 == 9999 {
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if tx, err = db.Begin(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size() >> 20
+	}
+	before := size()
+
+	start := time.Now()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	took := time.Since(start)
+	var rows int64
+	if err := s.reader.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM executions) + (SELECT count(*) FROM operations)
+		+ (SELECT count(*) FROM events) + (SELECT count(*) FROM timers)`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(n)*perExecution {
+		t.Fatalf("%d rows after the migration, want %d", rows, int64(n)*perExecution)
+	}
+	t.Logf("migrated %d executions (%d rows) in %v; file %d MB before, %d MB after", n, rows, took.Round(time.Millisecond), before, size())
 }

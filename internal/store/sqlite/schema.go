@@ -227,11 +227,14 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	switch {
-	case current > schemaVersion:
+	if current > schemaVersion {
 		return fmt.Errorf("migrate: database schema version %d is newer than supported version %d", current, schemaVersion)
-	case current == 1:
-		var executions int64
+	}
+	var (
+		start      = time.Now()
+		executions int64
+	)
+	if current == 1 {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM executions`).Scan(&executions); err != nil {
 			return fmt.Errorf("migrate: count executions: %w", err)
 		}
@@ -239,33 +242,25 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (err error) {
 		// COMMIT, so the disk needs about the store's size free meanwhile.
 		log.Info("migrating the store's schema from version 1 to 2 in one transaction",
 			"executions", executions)
-		start := time.Now()
 		for _, stmts := range [][]string{migrateV1Rename, schemaTables, migrateV1Copy} {
 			if err := exec(stmts); err != nil {
 				return err
 			}
 		}
-		defer func() {
-			if err == nil {
-				log.Info("migrated the store's schema to version 2", "executions", executions,
-					"elapsed", time.Since(start).Round(time.Millisecond))
-			}
-		}()
 		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, schemaVersion); err != nil {
 			return fmt.Errorf("migrate: record schema version: %w", err)
 		}
-	case current == 0:
-		if err := exec(schemaTables); err != nil {
-			return err
-		}
+	}
+	// Every statement from here on is idempotent and runs at every Open:
+	// the current tables (created here on an empty database), their
+	// indexes and the additive revisions.
+	if err := exec(schemaTables); err != nil {
+		return err
+	}
+	if current == 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, schemaVersion); err != nil {
 			return fmt.Errorf("migrate: record schema version: %w", err)
 		}
-	}
-	// The current schema's tables exist now; their indexes and the
-	// additive revisions are idempotent, and run at every Open.
-	if err := exec(schemaTables); err != nil {
-		return err
 	}
 	for _, stmts := range [][]string{schemaTableIndexes, schemaLogs, schemaConsole, schemaIndexes} {
 		if err := exec(stmts); err != nil {
@@ -275,6 +270,10 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (err error) {
 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	if current == 1 {
+		log.Info("migrated the store's schema to version 2", "executions", executions,
+			"elapsed", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

@@ -1405,7 +1405,7 @@ func testTimerReplaceAndDelete(t *testing.T, s store.Store) {
 	ts, _ = s.ListTimers(ctx, "e1")
 	checkIDs(t, "after DeleteAllTimers with SetTimers", timerKeys(ts), []string{"e1/fresh"})
 
-	update(t, s, e, store.Mutation{DeleteAllTimers: true})
+	e = update(t, s, e, store.Mutation{DeleteAllTimers: true})
 	if ts, _ := s.ListTimers(ctx, "e1"); len(ts) != 0 {
 		t.Fatalf("timers after DeleteAllTimers: %+v", ts)
 	}
@@ -1415,5 +1415,25 @@ func testTimerReplaceAndDelete(t *testing.T, s store.Store) {
 	next, err = s.NextTimer(ctx, time.Time{})
 	if err != nil || next.ExecutionID != "e2" {
 		t.Fatalf("NextTimer: %+v, %v; want e2/a", next, err)
+	}
+
+	// One execution sets another's timer (how it signals it); a timer for
+	// an execution that does not exist is not written, and the rest of the
+	// mutation applies.
+	update(t, s, e, store.Mutation{
+		SetTimers: []store.TimerRow{
+			{ExecutionID: "e2", Key: "signal", Due: at(5 * time.Minute), Data: []byte("from e1")},
+			{ExecutionID: "ghost", Key: "signal", Due: at(5 * time.Minute)},
+		},
+		Events: []store.EventRow{{ExecutionID: "e1", EventID: 1}},
+	})
+	if ts, _ := s.ListTimers(ctx, "e2"); len(ts) != 2 || ts[0].Key != "signal" || string(ts[0].Data) != "from e1" {
+		t.Fatalf("e2's timers after e1 signalled it: %+v", ts)
+	}
+	if ts, _ := s.ListTimers(ctx, "ghost"); len(ts) != 0 {
+		t.Fatalf("a timer was written for a missing execution: %+v", ts)
+	}
+	if evs, _ := s.ListEvents(ctx, "e1", store.EventRange{}); len(evs) != 1 {
+		t.Fatalf("the mutation with a timer for a missing execution did not apply: %+v", evs)
 	}
 }
