@@ -186,6 +186,19 @@ func TestRefuseNewerSchema(t *testing.T) {
 		s.Close()
 		t.Fatal("Open accepted a database of a newer schema version")
 	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version int64
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != schemaVersion+1 {
+		t.Errorf("schema version after the refusal = %d, %v; want %d", version, err, schemaVersion+1)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'executions'`).Scan(&tables); err != nil || tables != 1 {
+		t.Errorf("the refused database lost its executions table (%d, %v)", tables, err)
+	}
 }
 
 // TestChildQueriesUseIndexes runs every read of child rows (operations,
