@@ -182,8 +182,21 @@ func parseCheckpoint(arn string, body []byte) (engine.CheckpointInput, error) {
 // checkOperationUpdate validates the shape of one OperationUpdate. Whether
 // the action suits the type, or the options suit the action, is the
 // engine's business (protocol.md §5.2).
+//
+// A valid update, the common case, is checked against bare member names;
+// the member paths ("updates.3.member.id") are only built to report a
+// violation, as formatting them for every member of every update cost more
+// than the checks.
 func checkOperationUpdate(v *violations, i int, u *engine.OperationUpdate) {
-	f := func(field string) string { return memberPath("updates", i, field) }
+	var probe violations
+	checkOperationUpdateAt(&probe, func(field string) string { return field }, u)
+	if len(probe) > 0 {
+		checkOperationUpdateAt(v, func(field string) string { return memberPath("updates", i, field) }, u)
+	}
+}
+
+// checkOperationUpdateAt checks u, naming its members with f.
+func checkOperationUpdateAt(v *violations, f func(field string) string, u *engine.OperationUpdate) {
 	v.required(f("id"), u.Id, ruleOperationID)
 	v.optional(f("parentId"), u.ParentId, ruleOperationID)
 	v.optional(f("name"), u.Name, ruleOperationName)

@@ -80,7 +80,7 @@ func BenchmarkEventEncoding(b *testing.B) {
 // and the mutation (everything Checkpoint does but the store commit and
 // HTTP).
 func BenchmarkCheckpointCPU(b *testing.B) {
-	e := &Engine{sign: signer{key: []byte("0123456789abcdef0123456789abcdef")}, now: time.Now}
+	e := &Engine{sign: newSigner([]byte("0123456789abcdef0123456789abcdef")), now: time.Now}
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()

@@ -136,7 +136,7 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 		store:     st,
 		invoker:   inv,
 		log:       cfg.Logger,
-		sign:      signer{key: cfg.SigningKey},
+		sign:      newSigner(cfg.SigningKey),
 		now:       cfg.Clock,
 		cache:     map[string]*execState{},
 		idle:      newIdleCache(idleCacheEntries, idleCacheBytes),

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash"
+	"sync"
 )
 
 // signer mints and verifies checkpoint tokens and callback ids. Both are
@@ -13,7 +15,25 @@ import (
 // by a truncated HMAC-SHA256, so they cannot be guessed or forged and the
 // server can route them without a lookup table.
 type signer struct {
-	key []byte
+	// macs recycles keyed HMAC states: hmac.New hashes the key into
+	// fresh inner and outer states for every token, and every checkpoint
+	// both verifies and mints one.
+	macs *sync.Pool
+}
+
+// newSigner returns a signer keyed with key.
+func newSigner(key []byte) signer {
+	return signer{macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
+
+// sum returns the truncated MAC of data, appended to dst.
+func (s signer) sum(dst, data []byte) []byte {
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write(data)
+	dst = m.Sum(dst)
+	s.macs.Put(m)
+	return dst[:len(dst)-sha256.Size+macLen]
 }
 
 const macLen = 16
@@ -21,13 +41,10 @@ const macLen = 16
 var errBadToken = errors.New("malformed or forged token")
 
 func (s signer) seal(kind byte, payload []byte) string {
-	buf := make([]byte, 0, 1+len(payload)+macLen)
+	buf := make([]byte, 0, 1+len(payload)+sha256.Size)
 	buf = append(buf, kind)
 	buf = append(buf, payload...)
-	m := hmac.New(sha256.New, s.key)
-	m.Write(buf)
-	buf = m.Sum(buf)[:1+len(payload)+macLen]
-	return base64.StdEncoding.EncodeToString(buf)
+	return base64.StdEncoding.EncodeToString(s.sum(buf, buf))
 }
 
 func (s signer) open(kind byte, token string) ([]byte, error) {
@@ -36,9 +53,8 @@ func (s signer) open(kind byte, token string) ([]byte, error) {
 		return nil, errBadToken
 	}
 	body, mac := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
-	m := hmac.New(sha256.New, s.key)
-	m.Write(body)
-	if !hmac.Equal(mac, m.Sum(nil)[:macLen]) {
+	var sum [sha256.Size]byte
+	if !hmac.Equal(mac, s.sum(sum[:0], body)) {
 		return nil, errBadToken
 	}
 	return body[1:], nil

@@ -6,13 +6,13 @@ import (
 )
 
 func TestCheckpointTokenRoundTripAndForgery(t *testing.T) {
-	s := signer{key: []byte("0123456789abcdef0123456789abcdef")}
+	s := newSigner([]byte("0123456789abcdef0123456789abcdef"))
 	tok := s.checkpointToken("exec-1", 42)
 	id, seq, err := s.parseCheckpointToken(tok)
 	if err != nil || id != "exec-1" || seq != 42 {
 		t.Fatalf("round trip: got (%q, %d, %v)", id, seq, err)
 	}
-	other := signer{key: []byte("another-key-another-key-another!")}
+	other := newSigner([]byte("another-key-another-key-another!"))
 	if _, _, err := other.parseCheckpointToken(tok); err == nil {
 		t.Fatal("a token signed with another key was accepted")
 	}
@@ -32,7 +32,7 @@ func TestCheckpointTokenRoundTripAndForgery(t *testing.T) {
 }
 
 func TestCallbackIDsAreUniqueAndRoutable(t *testing.T) {
-	s := signer{key: []byte("0123456789abcdef0123456789abcdef")}
+	s := newSigner([]byte("0123456789abcdef0123456789abcdef"))
 	a := s.callbackID("exec-1", "op-1", 1)
 	b := s.callbackID("exec-2", "op-1", 1)
 	c := s.callbackID("exec-1", "op-1", 2)
