@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,7 +22,68 @@ import (
 // (DurableConfig.RetentionPeriodInDays), and not before.
 func TestRetentionDeletesFinishedExecutions(t *testing.T) {
 	t.Parallel()
-	var skew atomic.Int64 // how far the server's clock is ahead
+	e, skew := newSkewedEnv(t)
+	e.durableFunction("kept-briefly", &types.DurableConfig{ExecutionTimeout: aws.Int32(60), RetentionPeriodInDays: aws.Int32(1)},
+		func(c *durable.Context, _ json.RawMessage) (any, error) {
+			return c.Step("only", func() (any, error) { return "done", nil })
+		})
+	arn := aws.ToString(e.invoke("kept-briefly", "", `{}`).DurableExecutionArn)
+	e.awaitStatus(arn, types.ExecutionStatusSucceeded)
+
+	// Twelve hours later it is still there.
+	skew.Store(int64(12 * time.Hour))
+	time.Sleep(500 * time.Millisecond)
+	if _, err := e.client.GetDurableExecution(ctx(t), &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(arn)}); err != nil {
+		t.Fatalf("execution gone before its retention period: %v", err)
+	}
+	// A day and an hour later it is gone, history included.
+	skew.Store(int64(25 * time.Hour))
+	e.awaitDeleted(arn)
+	_, err := e.client.GetDurableExecutionHistory(ctx(t), &lambda.GetDurableExecutionHistoryInput{DurableExecutionArn: aws.String(arn)})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("history after retention: %v, want ResourceNotFoundException", err)
+	}
+}
+
+// The log lines an execution's invocations wrote go when the execution
+// does, while lines of other invocations stay.
+func TestRetentionDeletesExecutionLogs(t *testing.T) {
+	hostNeed(t, "node")
+	t.Parallel()
+	e, skew := newSkewedEnv(t)
+	code := hostZip(t, hostFile{name: "index.js", body: `
+exports.handler = async (event, context) => {
+  console.log("line of " + (event.DurableExecutionArn ? "a durable execution" : "a plain invoke"));
+  return event.DurableExecutionArn ? { Status: "SUCCEEDED", Result: "1" } : 1;
+};
+`})
+	e.hostCreate("logs-kept-briefly", hostFn{runtime: types.RuntimeNodejs20x, handler: "index.handler", durable: true, timeout: 30, code: code})
+	e.hostCreate("logs-plain", hostFn{runtime: types.RuntimeNodejs20x, handler: "index.handler", timeout: 30, code: code})
+	arn := aws.ToString(e.invoke("logs-kept-briefly", "", `{}`).DurableExecutionArn)
+	e.awaitStatus(arn, types.ExecutionStatusSucceeded)
+	var one int
+	e.hostInvokePlain("logs-plain", `{}`, &one)
+	if got := e.hostLogs(url.Values{"durableExecutionArn": {arn}}); len(got) != 1 || got[0].Message != "line of a durable execution" {
+		t.Fatalf("logs of the execution before retention: %+v", got)
+	}
+
+	// The default retention is 14 days.
+	skew.Store(int64(15 * 24 * time.Hour))
+	e.awaitDeleted(arn)
+	if got := e.hostLogs(url.Values{"durableExecutionArn": {arn}}); len(got) != 0 {
+		t.Errorf("logs of the deleted execution: %+v, want none", got)
+	}
+	if got := e.hostLogs(url.Values{"functionName": {"logs-plain"}}); len(got) != 1 || got[0].Message != "line of a plain invoke" {
+		t.Errorf("logs of the plain invoke after the deletion: %+v, want its line", got)
+	}
+}
+
+// newSkewedEnv starts a node whose clock runs ahead of the real one by
+// what the returned value holds (nanoseconds), with a fast timer loop.
+func newSkewedEnv(t *testing.T) (*env, *atomic.Int64) {
+	t.Helper()
+	skew := new(atomic.Int64)
 	srv, err := server.Start(context.Background(), server.Config{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(),
 		Engine: engine.Config{
@@ -39,37 +101,22 @@ func TestRetentionDeletesFinishedExecutions(t *testing.T) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	e := &env{t: t, srv: srv, client: client}
-	e.durableFunction("kept-briefly", &types.DurableConfig{ExecutionTimeout: aws.Int32(60), RetentionPeriodInDays: aws.Int32(1)},
-		func(c *durable.Context, _ json.RawMessage) (any, error) {
-			return c.Step("only", func() (any, error) { return "done", nil })
-		})
-	arn := aws.ToString(e.invoke("kept-briefly", "", `{}`).DurableExecutionArn)
-	e.awaitStatus(arn, types.ExecutionStatusSucceeded)
+	return &env{t: t, srv: srv, client: client}, skew
+}
 
-	// Twelve hours later it is still there.
-	skew.Store(int64(12 * time.Hour))
-	time.Sleep(500 * time.Millisecond)
-	if _, err := e.client.GetDurableExecution(ctx(t), &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(arn)}); err != nil {
-		t.Fatalf("execution gone before its retention period: %v", err)
-	}
-	// A day and an hour later it is gone, history included.
-	skew.Store(int64(25 * time.Hour))
+// awaitDeleted waits until GetDurableExecution answers ResourceNotFound.
+func (e *env) awaitDeleted(arn string) {
+	e.t.Helper()
 	deadline := time.Now().Add(testTimeout)
 	for {
-		_, err := e.client.GetDurableExecution(ctx(t), &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(arn)})
+		_, err := e.client.GetDurableExecution(ctx(e.t), &lambda.GetDurableExecutionInput{DurableExecutionArn: aws.String(arn)})
 		var nf *types.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("execution still there after its retention period: %v", err)
+			e.t.Fatalf("execution still there after its retention period: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-	_, err = e.client.GetDurableExecutionHistory(ctx(t), &lambda.GetDurableExecutionHistoryInput{DurableExecutionArn: aws.String(arn)})
-	var nf *types.ResourceNotFoundException
-	if !errors.As(err, &nf) {
-		t.Fatalf("history after retention: %v, want ResourceNotFoundException", err)
 	}
 }

@@ -222,9 +222,10 @@ type Store interface {
 	// CountExecutions returns how many executions have a status (e.g.
 	// "RUNNING", for the active-executions gauge at start-up).
 	CountExecutions(ctx context.Context, status string) (int64, error)
-	// DeleteExecution removes an execution and all its rows. Rows of a
-	// missing execution (such as timers other executions set for it) are
-	// removed too; the result is then ErrNotFound.
+	// DeleteExecution removes an execution and all its rows, and the log
+	// lines its invocations wrote (LogRow.ExecutionArn is its ARN). Rows
+	// of a missing execution (such as timers other executions set for it)
+	// are removed too; the result is then ErrNotFound.
 	DeleteExecution(ctx context.Context, id string) error
 
 	// ListOperations returns an execution's operations ordered by Seq,

@@ -202,7 +202,8 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 		}
 	}()
 	var pk int64
-	err = tx.QueryRowContext(ctx, `DELETE FROM executions WHERE id = ? RETURNING pk`, id).Scan(&pk)
+	var arn string
+	err = tx.QueryRowContext(ctx, `DELETE FROM executions WHERE id = ? RETURNING pk, arn`, id).Scan(&pk, &arn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
 	}
@@ -213,6 +214,11 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE execution_pk = ?`, pk); err != nil {
 			return fmt.Errorf("sqlite store: delete %s of execution %q: %w", table, id, err)
 		}
+	}
+	// The function's log lines of this execution go with it (logs_by_execution
+	// finds them); nothing else would ever delete them.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM logs WHERE execution_arn = ?`, arn); err != nil {
+		return fmt.Errorf("sqlite store: delete logs of execution %q: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: delete execution %q: commit: %w", id, err)

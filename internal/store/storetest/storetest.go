@@ -1009,6 +1009,10 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 	}
 	gone := full("gone")
 	kept := full("kept")
+	mustAppendLogs(t, s,
+		logRow("fn", gone.ARN, "r1", "stdout", "gone's line", 1),
+		logRow("fn", kept.ARN, "r2", "stdout", "kept's line", 2),
+		logRow("fn", "", "r3", "stdout", "a plain invoke's line", 3))
 
 	if err := s.DeleteExecution(ctx, "gone"); err != nil {
 		t.Fatalf("DeleteExecution: %v", err)
@@ -1030,6 +1034,11 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetDedup(ctx, "gone", "ct", "c")
 	wantErr(t, "GetDedup after delete", err, store.ErrNotFound)
+	if logs := listLogs(t, s, store.LogQuery{ExecutionArn: gone.ARN}); len(logs) != 0 {
+		t.Fatalf("log lines of the deleted execution remain: %+v", logs)
+	}
+	checkIDs(t, "logs of fn after delete", logMessages(listLogs(t, s, store.LogQuery{FunctionName: "fn"})),
+		[]string{"kept's line", "a plain invoke's line"})
 	due, err := s.DueTimers(ctx, at(time.Hour), 0)
 	if err != nil || len(due) != 1 || due[0].ExecutionID != "kept" {
 		t.Fatalf("DueTimers after delete: %+v, %v; want only kept's", due, err)
