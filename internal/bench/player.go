@@ -30,6 +30,17 @@ type measurements struct {
 	callbackLag       Histogram
 }
 
+// recordCheckpoint counts one checkpoint round trip and, when it
+// succeeded, its latency.
+func (m *measurements) recordCheckpoint(ok bool, d time.Duration) {
+	if !ok {
+		m.checkpointErrors.Add(1)
+		return
+	}
+	m.checkpoints.Add(1)
+	m.checkpointLatency.Record(d)
+}
+
 // reset zeroes everything but the parked count.
 func (m *measurements) reset() {
 	for _, c := range []*atomic.Int64{&m.checkpoints, &m.checkpointErrors, &m.updates, &m.invocations,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,6 +94,9 @@ type stateResponse struct {
 type wireClient struct {
 	base string
 	http *http.Client
+	// lean serves the load generator's own requests when the server is
+	// plain HTTP; nil otherwise.
+	lean *leanTransport
 	m    *measurements
 }
 
@@ -102,8 +106,10 @@ type wireClient struct {
 func newWireClient(base string, conns int, m *measurements) *wireClient {
 	base = strings.TrimSuffix(base, "/")
 	var tr http.RoundTripper
+	var lean *leanTransport
 	if u, err := url.Parse(base); err == nil && u.Scheme == "http" && u.Path == "" {
-		tr = newLeanTransport(u.Host, conns)
+		lean = newLeanTransport(u.Host, conns)
+		tr = lean
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns = 0
@@ -111,7 +117,7 @@ func newWireClient(base string, conns int, m *measurements) *wireClient {
 		t.IdleConnTimeout = 5 * time.Minute
 		tr = t
 	}
-	return &wireClient{base: base, http: &http.Client{Transport: &timingTransport{next: tr, m: m}}, m: m}
+	return &wireClient{base: base, http: &http.Client{Transport: &timingTransport{next: tr, m: m}}, lean: lean, m: m}
 }
 
 func (c *wireClient) close() {
@@ -136,14 +142,7 @@ func (t *timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	ok := resp.StatusCode == http.StatusOK
-	resp.Body = &timedBody{ReadCloser: resp.Body, done: func() {
-		if ok {
-			t.m.checkpoints.Add(1)
-			t.m.checkpointLatency.Record(time.Since(start))
-		} else {
-			t.m.checkpointErrors.Add(1)
-		}
-	}}
+	resp.Body = &timedBody{ReadCloser: resp.Body, done: func() { t.m.recordCheckpoint(ok, time.Since(start)) }}
 	return resp, nil
 }
 
@@ -184,40 +183,66 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %.300s", e.Status, e.Body) }
 
-// do sends a request and decodes a JSON answer into out (nil: discard).
-func (c *wireClient) do(ctx context.Context, method, path string, header http.Header, body []byte, out any) (http.Header, int, error) {
+// do sends a request and decodes a JSON answer into out (nil: discard). It
+// returns the answer's X-Amz-Function-Error header. A body is sent as
+// application/json unless header says otherwise.
+func (c *wireClient) do(ctx context.Context, method, path string, header http.Header, body []byte, out any) (string, error) {
+	if body != nil && header.Get("Content-Type") == "" {
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header["Content-Type"] = jsonContentType
+	}
+	var r leanReply
+	var err error
+	if c.lean != nil {
+		start := time.Now()
+		r, err = c.lean.exchange(ctx, method, path, header, body)
+		if method == http.MethodPost && strings.HasSuffix(path, "/checkpoint") {
+			c.m.recordCheckpoint(err == nil && r.status == http.StatusOK, time.Since(start))
+		}
+	} else {
+		r, err = c.viaClient(ctx, method, path, header, body)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if r.status >= 300 {
+		return r.functionError, fmt.Errorf("%s %s: %w", method, path, &apiError{Status: r.status, Body: string(r.body)})
+	}
+	if out != nil && len(r.body) > 0 {
+		if err := json.Unmarshal(r.body, out); err != nil {
+			return "", fmt.Errorf("%s %s: decode response: %w", method, path, err)
+		}
+	}
+	return r.functionError, nil
+}
+
+var jsonContentType = []string{"application/json"}
+
+// viaClient sends a request through the http.Client, for a server the lean
+// transport does not serve (https, or a base URL with a path).
+func (c *wireClient) viaClient(ctx context.Context, method, path string, header http.Header, body []byte) (leanReply, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return leanReply{}, err
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if body != nil && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	maps.Copy(req.Header, header)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return leanReply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: read response: %w", method, path, err)
+		return leanReply{}, fmt.Errorf("read response: %w", err)
 	}
-	if resp.StatusCode >= 300 {
-		return resp.Header, resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, &apiError{Status: resp.StatusCode, Body: string(b)})
-	}
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return nil, 0, fmt.Errorf("%s %s: decode response: %w", method, path, err)
-		}
-	}
-	return resp.Header, resp.StatusCode, nil
+	return leanReply{status: resp.StatusCode, functionError: resp.Header.Get("X-Amz-Function-Error"), body: b}, nil
 }
 
 func executionPath(arn string) string {
@@ -232,7 +257,7 @@ func (c *wireClient) checkpoint(ctx context.Context, arn, token string, updates 
 		return nil, fmt.Errorf("encode checkpoint: %w", err)
 	}
 	var out checkpointResponse
-	if _, _, err := c.do(ctx, http.MethodPost, executionPath(arn)+"/checkpoint", nil, body, &out); err != nil {
+	if _, err := c.do(ctx, http.MethodPost, executionPath(arn)+"/checkpoint", nil, body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -242,7 +267,7 @@ func (c *wireClient) checkpoint(ctx context.Context, arn, token string, updates 
 func (c *wireClient) state(ctx context.Context, arn, token, marker string) (*stateResponse, error) {
 	q := url.Values{"CheckpointToken": {token}, "Marker": {marker}, "MaxItems": {"1000"}}
 	var out stateResponse
-	if _, _, err := c.do(ctx, http.MethodGet, executionPath(arn)+"/state?"+q.Encode(), nil, nil, &out); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, executionPath(arn)+"/state?"+q.Encode(), nil, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -261,11 +286,11 @@ func (c *wireClient) invoke(ctx context.Context, function string, payload []byte
 	}
 	path := "/2015-03-31/functions/" + url.PathEscape(function) + "/invocations?Qualifier=%24LATEST"
 	var out json.RawMessage
-	hdr, _, err := c.do(ctx, http.MethodPost, path, h, payload, &out)
+	fe, err := c.do(ctx, http.MethodPost, path, h, payload, &out)
 	if err != nil {
 		return err
 	}
-	if fe := hdr.Get("X-Amz-Function-Error"); fe != "" {
+	if fe != "" {
 		return fmt.Errorf("invoke %s: %w: %s: %.300s", function, errFunction, fe, out)
 	}
 	return nil
@@ -274,7 +299,7 @@ func (c *wireClient) invoke(ctx context.Context, function string, payload []byte
 // callbackSuccess sends SendDurableExecutionCallbackSuccess.
 func (c *wireClient) callbackSuccess(ctx context.Context, callbackID string, result []byte) error {
 	path := "/2025-12-01/durable-execution-callbacks/" + url.PathEscape(callbackID) + "/succeed"
-	_, _, err := c.do(ctx, http.MethodPost, path, http.Header{"Content-Type": {"application/octet-stream"}}, result, nil)
+	_, err := c.do(ctx, http.MethodPost, path, http.Header{"Content-Type": {"application/octet-stream"}}, result, nil)
 	return err
 }
 
