@@ -90,7 +90,40 @@ func New(svc engine.Service, opts Options) http.Handler {
 	// matches, including a known path with the wrong method, so clients
 	// never see Go's plain-text 404/405.
 	mux.Handle("/", s.adapt("UnknownOperation", s.unknownOperation))
-	return s.middleware(mux)
+	return s.middleware(&checkpointRoute{checkpoint: s.adapt("CheckpointDurableExecution", s.checkpointDurableExecution), mux: mux})
+}
+
+// checkpointRoute sends CheckpointDurableExecution, the request every step
+// of every execution makes, straight to its handler, and everything else
+// to the ServeMux, whose matching of the wildcard patterns cost 2.6 % of
+// the server's CPU under load. It matches exactly what the mux pattern
+// does: POST, the escaped path /2025-12-01/durable-executions/{arn}/checkpoint
+// with one non-empty segment for the ARN, which PathValue returns
+// unescaped.
+type checkpointRoute struct {
+	checkpoint http.Handler
+	mux        *http.ServeMux
+}
+
+const (
+	checkpointPrefix = "/2025-12-01/durable-executions/"
+	checkpointSuffix = "/checkpoint"
+)
+
+func (c *checkpointRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		p := escapedPath(r.URL)
+		if label, ok := strings.CutPrefix(p, checkpointPrefix); ok {
+			if label, ok = strings.CutSuffix(label, checkpointSuffix); ok && label != "" && !strings.Contains(label, "/") {
+				if arn, err := url.PathUnescape(label); err == nil {
+					r.SetPathValue("DurableExecutionArn", arn)
+					c.checkpoint.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+	}
+	c.mux.ServeHTTP(w, r)
 }
 
 // routes lists every operation. Labels are named after the model's members.

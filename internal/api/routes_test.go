@@ -259,3 +259,46 @@ func TestPanicBecomesServiceException(t *testing.T) {
 		t.Fatalf("panic not logged: %s", logs.String())
 	}
 }
+
+// The checkpoint fast route takes exactly the requests the ServeMux
+// pattern would route to CheckpointDurableExecution, with the same ARN.
+func TestCheckpointRouteAgreesWithServeMux(t *testing.T) {
+	const pattern = "POST /2025-12-01/durable-executions/{DurableExecutionArn}/checkpoint"
+	record := func(got *string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			*got = "checkpoint " + r.PathValue("DurableExecutionArn")
+		})
+	}
+	for _, tc := range []struct{ method, target string }{
+		{"POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fid/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/plain/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/a+b%20c/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/%252F/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/%E2%82%AC/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/a/b/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions//checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/x/checkpoint/"},
+		{"POST", "/2025-12-01/durable-executions/x/checkpointx"},
+		{"POST", "/2025-12-01/durable-executions/x"},
+		{"GET", "/2025-12-01/durable-executions/x/checkpoint"},
+		{"PUT", "/2025-12-01/durable-executions/x/checkpoint"},
+		{"POST", "/2025-12-01/durable-executions/x/checkpoint?q=1"},
+	} {
+		var viaMux, viaRoute string
+		mux := http.NewServeMux()
+		mux.Handle(pattern, record(&viaMux))
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { viaMux = "other" })
+		mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
+
+		other := http.NewServeMux()
+		other.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { viaRoute = "other" })
+		other.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			viaRoute = "checkpoint via the mux " + r.PathValue("DurableExecutionArn")
+		}))
+		route := &checkpointRoute{checkpoint: record(&viaRoute), mux: other}
+		route.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
+		if viaRoute != viaMux {
+			t.Errorf("%s %s: fast route gave %q, the ServeMux %q", tc.method, tc.target, viaRoute, viaMux)
+		}
+	}
+}
