@@ -73,7 +73,9 @@ func (s *server) checkpointDurableExecution(w http.ResponseWriter, r *http.Reque
 	if out.NewExecutionState.Operations == nil {
 		out.NewExecutionState.Operations = []engine.Operation{}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	// The one response every step gets: encoded without reflection.
+	writeRaw(w, http.StatusOK, "application/json", out.AppendJSON(nil))
+	return nil
 }
 
 // listDurableExecutionsByFunction is ListDurableExecutionsByFunction.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,7 +68,7 @@ func BenchmarkEventEncoding(b *testing.B) {
 		StepSucceededDetails: &StepResultDetails{Result: EventResult{Payload: &p}, RetryDetails: RetryDetails{CurrentAttempt: 1}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := json.Marshal(ev); err != nil {
+		if _, err := ev.appendJSON(make([]byte, 0, 384)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -93,9 +92,7 @@ func BenchmarkCheckpointCPU(b *testing.B) {
 			b.Fatal(err)
 		}
 		// The API layer encodes the response.
-		if _, err := json.Marshal(out); err != nil {
-			b.Fatal(err)
-		}
+		out.AppendJSON(nil)
 		if _, err := s.mutation(false); err != nil {
 			b.Fatal(err)
 		}

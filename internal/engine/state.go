@@ -207,7 +207,7 @@ func (s *execState) reset() {
 }
 
 func (s *execState) mutation(create bool) (store.Mutation, error) {
-	data, err := json.Marshal(&s.data)
+	data, err := s.data.appendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return store.Mutation{}, fmt.Errorf("encode execution: %w", err)
 	}
@@ -221,14 +221,11 @@ func (s *execState) mutation(create bool) (store.Mutation, error) {
 	sort.Slice(ids, func(i, j int) bool { return s.ops[ids[i]].Seq < s.ops[ids[j]].Seq })
 	for _, id := range ids {
 		op := s.ops[id]
-		b, err := json.Marshal(op)
-		if err != nil {
-			return store.Mutation{}, fmt.Errorf("encode operation: %w", err)
-		}
-		m.Operations = append(m.Operations, store.OperationRow{ExecutionID: s.row.ID, OperationID: id, Seq: op.Seq, Data: b})
+		m.Operations = append(m.Operations, store.OperationRow{ExecutionID: s.row.ID, OperationID: id, Seq: op.Seq, Data: op.appendJSON(make([]byte, 0, 384))})
 	}
-	for _, ev := range s.events {
-		b, err := json.Marshal(ev)
+	for i := range s.events {
+		ev := &s.events[i]
+		b, err := ev.appendJSON(make([]byte, 0, 384))
 		if err != nil {
 			return store.Mutation{}, fmt.Errorf("encode event: %w", err)
 		}
