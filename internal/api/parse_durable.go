@@ -147,9 +147,12 @@ type checkpointRequest struct {
 // parseCheckpoint decodes and validates a CheckpointDurableExecution body.
 func parseCheckpoint(arn string, body []byte) (engine.CheckpointInput, error) {
 	out := engine.CheckpointInput{DurableExecutionArn: arn}
-	var req checkpointRequest
-	if err := decodeJSON(body, &req); err != nil {
-		return out, err
+	req, ok := decodeCheckpointFast(body)
+	if !ok {
+		req = checkpointRequest{}
+		if err := decodeJSON(body, &req); err != nil {
+			return out, err
+		}
 	}
 	var v violations
 	checkArnLabel(&v, arn)
