@@ -94,23 +94,31 @@ func staleConn(err error) bool {
 }
 
 func (lc *leanConn) roundTrip(host string, req *http.Request, body []byte) (*http.Response, error) {
-	w := lc.bw
-	w.WriteString(req.Method)
-	w.WriteByte(' ')
 	// The path as the caller escaped it: ARNs travel with %2F and %3A.
-	if p := req.URL.RawPath; p != "" {
-		w.WriteString(p)
-	} else {
-		w.WriteString(req.URL.Path)
+	target := req.URL.RawPath
+	if target == "" {
+		target = req.URL.Path
 	}
 	if q := req.URL.RawQuery; q != "" {
-		w.WriteByte('?')
-		w.WriteString(q)
+		target += "?" + q
 	}
+	if err := lc.writeRequest(host, req.Method, target, req.Header, body); err != nil {
+		return nil, err
+	}
+	return http.ReadResponse(lc.br, req)
+}
+
+// writeRequest writes and flushes one request; target is the escaped path
+// and query.
+func (lc *leanConn) writeRequest(host, method, target string, header http.Header, body []byte) error {
+	w := lc.bw
+	w.WriteString(method)
+	w.WriteByte(' ')
+	w.WriteString(target)
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	w.WriteString("\r\n")
-	for k, vs := range req.Header {
+	for k, vs := range header {
 		for _, v := range vs {
 			w.WriteString(k)
 			w.WriteString(": ")
@@ -118,17 +126,14 @@ func (lc *leanConn) roundTrip(host string, req *http.Request, body []byte) (*htt
 			w.WriteString("\r\n")
 		}
 	}
-	if body != nil || req.Method == http.MethodPost || req.Method == http.MethodPut {
+	if body != nil || method == http.MethodPost || method == http.MethodPut {
 		w.WriteString("Content-Length: ")
 		w.WriteString(strconv.Itoa(len(body)))
 		w.WriteString("\r\n")
 	}
 	w.WriteString("\r\n")
 	w.Write(body)
-	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	return http.ReadResponse(lc.br, req)
+	return w.Flush()
 }
 
 // get returns an idle connection, or dials one; reused says which.
@@ -266,29 +271,7 @@ func (t *leanTransport) exchange(ctx context.Context, method, target string, hea
 // exchange writes one request and reads its response; keep reports
 // whether the connection may carry another.
 func (lc *leanConn) exchange(host, method, target string, header http.Header, body []byte) (reply leanReply, keep bool, err error) {
-	w := lc.bw
-	w.WriteString(method)
-	w.WriteByte(' ')
-	w.WriteString(target)
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	w.WriteString(host)
-	w.WriteString("\r\n")
-	for k, vs := range header {
-		for _, v := range vs {
-			w.WriteString(k)
-			w.WriteString(": ")
-			w.WriteString(v)
-			w.WriteString("\r\n")
-		}
-	}
-	if body != nil || method == http.MethodPost || method == http.MethodPut {
-		w.WriteString("Content-Length: ")
-		w.WriteString(strconv.Itoa(len(body)))
-		w.WriteString("\r\n")
-	}
-	w.WriteString("\r\n")
-	w.Write(body)
-	if err := w.Flush(); err != nil {
+	if err := lc.writeRequest(host, method, target, header, body); err != nil {
 		return reply, false, err
 	}
 

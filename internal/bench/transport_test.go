@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,125 +38,6 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	w.Header().Set("Content-Type", "text/plain")
 	io.WriteString(w, r.Method+" "+r.URL.EscapedPath()+"?"+r.URL.RawQuery+" "+r.Header.Get("X-Test")+" "+string(b))
-}
-
-func leanDo(t *testing.T, c *http.Client, req *http.Request) string {
-	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return string(b)
-}
-
-func TestLeanTransportSpeaksHTTP(t *testing.T) {
-	srv, c, conns := leanServer(t, echo)
-	tests := []struct {
-		method, path, body, want string
-	}{
-		// The ARN's escaping must reach the server as sent.
-		{"POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint", `{"a":1}`,
-			`POST /2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint? h {"a":1}`},
-		{"GET", "/state?Marker=3&MaxItems=10", "", "GET /state?Marker=3&MaxItems=10 h "},
-		{"POST", "/empty", "", "POST /empty? h "},
-	}
-	for _, tc := range tests {
-		var body io.Reader
-		if tc.body != "" {
-			body = strings.NewReader(tc.body)
-		}
-		req, err := http.NewRequest(tc.method, srv.URL+tc.path, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("X-Test", "h")
-		if got := leanDo(t, c, req); got != tc.want {
-			t.Errorf("%s %s: server saw %q, want %q", tc.method, tc.path, got, tc.want)
-		}
-	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("%d connections for sequential requests, want 1 kept alive", n)
-	}
-}
-
-func TestLeanTransportRetriesAConnectionTheServerClosed(t *testing.T) {
-	srv, c, conns := leanServer(t, echo)
-	req := func() *http.Request {
-		r, _ := http.NewRequest("POST", srv.URL+"/x", strings.NewReader("b"))
-		return r
-	}
-	leanDo(t, c, req())
-	// The server drops its idle keep-alive connection; the pooled one is
-	// now stale, and the next request must go out on a fresh one.
-	srv.CloseClientConnections()
-	time.Sleep(50 * time.Millisecond)
-	if got := leanDo(t, c, req()); got != "POST /x?  b" {
-		t.Fatalf("after the server closed the connection: %q", got)
-	}
-	if n := conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2 (the second after the stale one)", n)
-	}
-}
-
-func TestLeanTransportCancel(t *testing.T) {
-	release := make(chan struct{})
-	srv, c, _ := leanServer(t, func(w http.ResponseWriter, r *http.Request) {
-		<-release
-	})
-	defer close(release)
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/slow", strings.NewReader("b"))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := c.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("cancelled request: %v, want context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a cancelled request still waits for the server's answer")
-	}
-}
-
-// The load generator's own path (exchange) against the same server.
-func TestLeanExchangeSpeaksHTTP(t *testing.T) {
-	_, c, conns := leanServer(t, echo)
-	tr := c.Transport.(*leanTransport)
-	h := http.Header{"X-Test": {"h"}}
-	for _, tc := range []struct{ method, target, body, want string }{
-		{"POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint", `{"a":1}`,
-			`POST /2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint? h {"a":1}`},
-		{"GET", "/state?Marker=3&MaxItems=10", "", "GET /state?Marker=3&MaxItems=10 h "},
-		{"POST", "/empty", "", "POST /empty? h "},
-	} {
-		var body []byte
-		if tc.body != "" {
-			body = []byte(tc.body)
-		}
-		r, err := tr.exchange(context.Background(), tc.method, tc.target, h, body)
-		if err != nil {
-			t.Fatalf("%s %s: %v", tc.method, tc.target, err)
-		}
-		if r.status != http.StatusOK || string(r.body) != tc.want {
-			t.Errorf("%s %s: %d %q, want 200 %q", tc.method, tc.target, r.status, r.body, tc.want)
-		}
-	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("%d connections for sequential requests, want 1 kept alive", n)
-	}
 }
 
 func TestLeanExchangeResponseFraming(t *testing.T) {
@@ -199,42 +81,111 @@ func TestLeanExchangeResponseFraming(t *testing.T) {
 	}
 }
 
-func TestLeanExchangeRetriesAConnectionTheServerClosed(t *testing.T) {
-	srv, c, conns := leanServer(t, echo)
-	tr := c.Transport.(*leanTransport)
-	if _, err := tr.exchange(context.Background(), "POST", "/x", nil, []byte("b")); err != nil {
-		t.Fatal(err)
-	}
-	srv.CloseClientConnections()
-	time.Sleep(50 * time.Millisecond)
-	r, err := tr.exchange(context.Background(), "POST", "/x", nil, []byte("b"))
-	if err != nil || string(r.body) != "POST /x?  b" {
-		t.Fatalf("after the server closed the connection: %v, %q", err, r.body)
-	}
-	if n := conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2 (the second after the stale one)", n)
+// leanSend sends one request through the lean transport and returns the
+// response body.
+type leanSend func(ctx context.Context, method, target string, header http.Header, body string) (string, error)
+
+// leanSenders are the transport's two ways in: an http.Client through
+// RoundTrip (the AWS SDK's requests) and exchange (the load generator's).
+func leanSenders(srv *httptest.Server, c *http.Client) []struct {
+	name string
+	send leanSend
+} {
+	return []struct {
+		name string
+		send leanSend
+	}{
+		{"RoundTrip", func(ctx context.Context, method, target string, header http.Header, body string) (string, error) {
+			var rd io.Reader
+			if body != "" {
+				rd = strings.NewReader(body)
+			}
+			req, err := http.NewRequestWithContext(ctx, method, srv.URL+target, rd)
+			if err != nil {
+				return "", err
+			}
+			maps.Copy(req.Header, header)
+			resp, err := c.Do(req)
+			if err != nil {
+				return "", err
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			return string(b), err
+		}},
+		{"exchange", func(ctx context.Context, method, target string, header http.Header, body string) (string, error) {
+			var b []byte
+			if body != "" {
+				b = []byte(body)
+			}
+			r, err := c.Transport.(*leanTransport).exchange(ctx, method, target, header, b)
+			return string(r.body), err
+		}},
 	}
 }
 
-func TestLeanExchangeCancel(t *testing.T) {
-	release := make(chan struct{})
-	_, c, _ := leanServer(t, func(w http.ResponseWriter, r *http.Request) { <-release })
-	defer close(release)
-	tr := c.Transport.(*leanTransport)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := tr.exchange(ctx, "POST", "/slow", nil, []byte("b"))
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("cancelled request: %v, want context.Canceled", err)
+func TestLeanTransportSpeaksHTTP(t *testing.T) {
+	srv, c, conns := leanServer(t, echo)
+	h := http.Header{"X-Test": {"h"}}
+	for _, s := range leanSenders(srv, c) {
+		for _, tc := range []struct{ method, target, body, want string }{
+			// The ARN's escaping must reach the server as sent.
+			{"POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint", `{"a":1}`,
+				`POST /2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint? h {"a":1}`},
+			{"GET", "/state?Marker=3&MaxItems=10", "", "GET /state?Marker=3&MaxItems=10 h "},
+			{"POST", "/empty", "", "POST /empty? h "},
+		} {
+			got, err := s.send(context.Background(), tc.method, tc.target, h, tc.body)
+			if err != nil || got != tc.want {
+				t.Errorf("%s: %s %s: server saw %q (%v), want %q", s.name, tc.method, tc.target, got, err, tc.want)
+			}
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a cancelled request still waits for the server's answer")
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for sequential requests, want 1 kept alive", n)
+	}
+}
+
+func TestLeanTransportRetriesAConnectionTheServerClosed(t *testing.T) {
+	srv, c, conns := leanServer(t, echo)
+	for _, s := range leanSenders(srv, c) {
+		if _, err := s.send(context.Background(), "POST", "/x", nil, "b"); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		before := conns.Load()
+		// The server drops its idle keep-alive connection; the pooled one
+		// is now stale, and the next request must go out on a fresh one.
+		srv.CloseClientConnections()
+		time.Sleep(50 * time.Millisecond)
+		if got, err := s.send(context.Background(), "POST", "/x", nil, "b"); err != nil || got != "POST /x?  b" {
+			t.Fatalf("%s: after the server closed the connection: %q, %v", s.name, got, err)
+		}
+		if n := conns.Load(); n != before+1 {
+			t.Errorf("%s: %d connections after %d, want one more (a new one after the stale one)", s.name, n, before)
+		}
+	}
+}
+
+func TestLeanTransportCancel(t *testing.T) {
+	release := make(chan struct{})
+	srv, c, _ := leanServer(t, func(w http.ResponseWriter, r *http.Request) { <-release })
+	defer close(release)
+	for _, s := range leanSenders(srv, c) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.send(ctx, "POST", "/slow", nil, "b")
+			done <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: cancelled request: %v, want context.Canceled", s.name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: a cancelled request still waits for the server's answer", s.name)
+		}
 	}
 }
