@@ -47,8 +47,9 @@ func TestRetentionDeletesFinishedExecutions(t *testing.T) {
 }
 
 // The log lines an execution's invocations wrote go when the execution
-// does, while lines of other invocations stay.
-func TestRetentionDeletesExecutionLogs(t *testing.T) {
+// does; those of plain invocations go once they are older than the default
+// retention (14 days), and not before.
+func TestRetentionDeletesFunctionLogs(t *testing.T) {
 	hostNeed(t, "node")
 	t.Parallel()
 	e, skew := newSkewedEnv(t)
@@ -68,14 +69,28 @@ exports.handler = async (event, context) => {
 		t.Fatalf("logs of the execution before retention: %+v", got)
 	}
 
-	// The default retention is 14 days.
+	// Thirteen days on, a prune has run (every 100 ms here) and kept both.
+	skew.Store(int64(13 * 24 * time.Hour))
+	time.Sleep(500 * time.Millisecond)
+	if got := e.hostLogs(url.Values{"functionName": {"logs-plain"}}); len(got) != 1 || got[0].Message != "line of a plain invoke" {
+		t.Fatalf("logs of the plain invoke after 13 days: %+v, want its line", got)
+	}
+	if got := e.hostLogs(url.Values{"durableExecutionArn": {arn}}); len(got) != 1 {
+		t.Fatalf("logs of the execution after 13 days: %+v, want its line", got)
+	}
+
+	// Fifteen days on, both are gone.
 	skew.Store(int64(15 * 24 * time.Hour))
 	e.awaitDeleted(arn)
 	if got := e.hostLogs(url.Values{"durableExecutionArn": {arn}}); len(got) != 0 {
 		t.Errorf("logs of the deleted execution: %+v, want none", got)
 	}
-	if got := e.hostLogs(url.Values{"functionName": {"logs-plain"}}); len(got) != 1 || got[0].Message != "line of a plain invoke" {
-		t.Errorf("logs of the plain invoke after the deletion: %+v, want its line", got)
+	deadline := time.Now().Add(testTimeout)
+	for len(e.hostLogs(url.Values{"functionName": {"logs-plain"}})) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("logs of the plain invoke still there after 15 days")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -85,7 +100,7 @@ func newSkewedEnv(t *testing.T) (*env, *atomic.Int64) {
 	t.Helper()
 	skew := new(atomic.Int64)
 	srv, err := server.Start(context.Background(), server.Config{
-		Listen: "127.0.0.1:0", DataDir: t.TempDir(),
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), LogPruneInterval: 100 * time.Millisecond,
 		Engine: engine.Config{
 			Clock:             func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
 			TimerPollInterval: 100 * time.Millisecond,

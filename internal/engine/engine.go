@@ -92,6 +92,11 @@ type Engine struct {
 	wg     sync.WaitGroup
 }
 
+// DefaultRetentionPeriodDays is how long a finished execution is kept when
+// neither its function's DurableConfig nor Config.DefaultRetentionDays says
+// (CloudFormation's default).
+const DefaultRetentionPeriodDays = 14
+
 // New creates an engine. Call Start to run its background loops.
 func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 	if len(cfg.SigningKey) < 16 {
@@ -119,7 +124,7 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 		cfg.DefaultExecutionTimeout = 24 * time.Hour
 	}
 	if cfg.DefaultRetentionDays <= 0 {
-		cfg.DefaultRetentionDays = 14
+		cfg.DefaultRetentionDays = DefaultRetentionPeriodDays
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now

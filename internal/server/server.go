@@ -50,6 +50,14 @@ type Config struct {
 	// execution, invocation and checkpoint) over OTLP/HTTP to this base
 	// URL, e.g. http://localhost:4318 (see tracing.Config.Endpoint).
 	OTLPEndpoint string
+	// LogRetention is how long the log lines of plain (non-durable)
+	// invocations are kept; 0 means the engine's default execution
+	// retention (DefaultRetentionDays, 14 days unless set). An execution's
+	// lines go with the execution.
+	LogRetention time.Duration
+	// LogPruneInterval is how often those lines are pruned (default an
+	// hour).
+	LogPruneInterval time.Duration
 }
 
 // Server is a running Duro node.
@@ -62,6 +70,8 @@ type Server struct {
 	ln      net.Listener
 	log     *slog.Logger
 	done    chan error
+	// stopPrune ends the log pruner; pruned is closed when it has.
+	stopPrune, pruned chan struct{}
 }
 
 // Start opens the data directory and serves until Shutdown.
@@ -141,6 +151,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.stopPrune, s.pruned = make(chan struct{}), make(chan struct{})
+	go s.pruneLogs(cfg)
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -168,6 +180,8 @@ func (s *Server) Done() <-chan error { return s.done }
 // closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	close(s.stopPrune)
+	<-s.pruned
 	s.Engine.Close()
 	if oerr := s.obs.shutdown(ctx); oerr != nil {
 		// Lost spans are worth a warning, not a failed shutdown.
@@ -180,6 +194,48 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// pruneLogs deletes the log lines of plain invocations older than the
+// retention, at start and then every LogPruneInterval, until Shutdown.
+// Nothing else would: an execution's lines go with the execution, but a
+// plain invocation has no execution to take them along.
+func (s *Server) pruneLogs(cfg Config) {
+	defer close(s.pruned)
+	retention := cfg.LogRetention
+	if retention <= 0 {
+		days := cfg.Engine.DefaultRetentionDays
+		if days <= 0 {
+			days = engine.DefaultRetentionPeriodDays
+		}
+		retention = time.Duration(days) * 24 * time.Hour
+	}
+	interval := cfg.LogPruneInterval
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	now := cfg.Engine.Clock
+	if now == nil {
+		now = time.Now
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := s.store.PruneLogs(ctx, now().Add(-retention))
+		cancel()
+		switch {
+		case err != nil:
+			s.log.Warn("prune function logs", "err", err)
+		case n > 0:
+			s.log.Info("pruned function logs of plain invocations", "lines", n, "older_than", retention)
+		}
+		select {
+		case <-s.stopPrune:
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // endpointURL is the URL functions use to reach Duro: a wildcard listen

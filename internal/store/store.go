@@ -253,7 +253,9 @@ type Store interface {
 	AppendLogs(ctx context.Context, rows []LogRow) error
 	// ListLogs returns log lines matching q in ID order.
 	ListLogs(ctx context.Context, q LogQuery) ([]LogRow, error)
-	// PruneLogs deletes log lines written before a time.
+	// PruneLogs deletes the log lines of plain invocations (no
+	// ExecutionArn) written before a time and returns how many it deleted.
+	// An execution's lines go with the execution (DeleteExecution).
 	PruneLogs(ctx context.Context, before time.Time) (int, error)
 
 	// Close flushes pending commits and releases resources.

@@ -96,10 +96,10 @@ func (s *Store) ListLogs(ctx context.Context, q store.LogQuery) ([]store.LogRow,
 	return out, nil
 }
 
-// PruneLogs deletes log lines written before a time and returns how many it
-// deleted; see store.Store.
+// PruneLogs deletes the log lines of plain invocations written before a
+// time and returns how many it deleted; see store.Store.
 func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM logs WHERE time_ns < ?`, toNanos(before))
+	res, err := s.writer.ExecContext(ctx, `DELETE FROM logs WHERE time_ns < ? AND execution_arn = ''`, toNanos(before))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: prune logs: %w", err)
 	}

@@ -114,9 +114,10 @@ func testLogsPaging(t *testing.T, s store.Store) {
 
 func testLogsPrune(t *testing.T, s store.Store) {
 	mustAppendLogs(t, s,
-		logRow("f", "arn:x", "r", "stdout", "old1", 0),
-		logRow("f", "arn:x", "r", "stdout", "old2", 1),
-		logRow("f", "arn:x", "r", "stdout", "new", 2),
+		logRow("f", "", "r", "stdout", "old1", 0),
+		logRow("f", "arn:x", "r", "stdout", "an execution's", 0),
+		logRow("f", "", "r", "stdout", "old2", 1),
+		logRow("f", "", "r", "stdout", "new", 2),
 	)
 	last := listLogs(t, s, store.LogQuery{FunctionName: "f"})
 	n, err := s.PruneLogs(ctxOf(t), at(secs(2)))
@@ -126,16 +127,17 @@ func testLogsPrune(t *testing.T, s store.Store) {
 	if n != 2 {
 		t.Fatalf("PruneLogs deleted %d rows, want 2", n)
 	}
-	checkIDs(t, "after prune", logMessages(listLogs(t, s, store.LogQuery{FunctionName: "f"})), []string{"new"})
+	// An execution's lines stay as long as the execution.
+	checkIDs(t, "after prune", logMessages(listLogs(t, s, store.LogQuery{FunctionName: "f"})), []string{"an execution's", "new"})
 
 	// IDs keep increasing after the newest row is pruned, so that a
 	// reader's position stays meaningful.
 	if _, err := s.PruneLogs(ctxOf(t), at(secs(10))); err != nil {
 		t.Fatalf("PruneLogs: %v", err)
 	}
-	mustAppendLogs(t, s, logRow("f", "arn:x", "r", "stdout", "later", 11))
-	got := listLogs(t, s, store.LogQuery{FunctionName: "f"})
-	if len(got) != 1 || got[0].ID <= last[len(last)-1].ID {
+	mustAppendLogs(t, s, logRow("f", "", "r", "stdout", "later", 11))
+	got := listLogs(t, s, store.LogQuery{FunctionName: "f", After: last[len(last)-1].ID - 1})
+	if len(got) != 1 || got[0].Message != "later" || got[0].ID <= last[len(last)-1].ID {
 		t.Fatalf("after pruning everything, new row %+v; want an ID above %d", got, last[len(last)-1].ID)
 	}
 }
