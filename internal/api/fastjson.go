@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -20,18 +21,15 @@ import (
 func decodeCheckpointFast(body []byte) (checkpointRequest, bool) {
 	var req checkpointRequest
 	d := fastDecoder{b: body}
-	var seen uint8
 	d.object(func(key string) bool {
 		switch key {
 		case "CheckpointToken":
 			req.CheckpointToken = d.strPtr()
-			return d.once(&seen, 1)
 		case "ClientToken":
 			req.ClientToken = d.strPtr()
-			return d.once(&seen, 2)
 		case "Updates":
 			if d.null() {
-				return d.once(&seen, 4)
+				return true
 			}
 			req.Updates = []engine.OperationUpdate{}
 			d.array(func() bool {
@@ -40,9 +38,10 @@ func decodeCheckpointFast(body []byte) (checkpointRequest, bool) {
 				req.Updates = append(req.Updates, u)
 				return !d.failed
 			})
-			return d.once(&seen, 4)
+		default:
+			return false
 		}
-		return false
+		return !d.failed
 	})
 	d.ws()
 	if d.failed || d.i != len(d.b) {
@@ -56,16 +55,6 @@ type fastDecoder struct {
 	b      []byte
 	i      int
 	failed bool
-}
-
-// once marks bit in seen, failing if it was already set: a repeated member
-// is left to encoding/json.
-func (d *fastDecoder) once(seen *uint8, bit uint8) bool {
-	if *seen&bit != 0 {
-		d.failed = true
-	}
-	*seen |= bit
-	return !d.failed
 }
 
 func (d *fastDecoder) ws() {
@@ -113,8 +102,9 @@ func (d *fastDecoder) literal(word string) bool {
 func (d *fastDecoder) null() bool { return d.literal("null") }
 
 // object reads an object, calling member with each member name positioned
-// at its value; member returns false to give up. A member name with an
-// escape is given up on.
+// at its value; member returns false to give up (a name it does not know).
+// A member name with an escape, or one seen before in the object (which
+// encoding/json would merge or override), is given up on.
 func (d *fastDecoder) object(member func(key string) bool) {
 	if !d.expect('{') {
 		return
@@ -123,6 +113,8 @@ func (d *fastDecoder) object(member func(key string) bool) {
 		d.i++
 		return
 	}
+	var names [16]string // the known members of any object here are fewer
+	seen := names[:0]
 	for !d.failed {
 		if d.peek() != '"' {
 			d.failed = true
@@ -138,6 +130,11 @@ func (d *fastDecoder) object(member func(key string) bool) {
 			return
 		}
 		key := string(d.b[start:end])
+		if slices.Contains(seen, key) || len(seen) == cap(seen) {
+			d.failed = true
+			return
+		}
+		seen = append(seen, key)
 		d.i = end + 1
 		if !d.expect(':') || !member(key) {
 			d.failed = true
@@ -291,6 +288,14 @@ func (d *fastDecoder) strPtr() *string {
 	return &s
 }
 
+// nullableStr reads a string into dst; null leaves dst as it is, as
+// encoding/json does for a string field.
+func (d *fastDecoder) nullableStr(dst *string) {
+	if !d.null() {
+		*dst = d.str()
+	}
+}
+
 // int32Ptr reads an integer that fits an int32, or null.
 func (d *fastDecoder) int32Ptr() *int32 {
 	if d.null() || d.failed {
@@ -337,91 +342,66 @@ func (d *fastDecoder) boolPtr() *bool {
 
 // update reads one OperationUpdate.
 func (d *fastDecoder) update(u *engine.OperationUpdate) {
-	var seen uint16
-	once := func(bit uint16) bool {
-		if seen&bit != 0 {
-			d.failed = true
-		}
-		seen |= bit
-		return !d.failed
-	}
 	d.object(func(key string) bool {
 		switch key {
 		case "Id":
-			if !d.null() {
-				u.Id = d.str()
-			}
-			return once(1 << 0)
+			d.nullableStr(&u.Id)
 		case "ParentId":
 			u.ParentId = d.strPtr()
-			return once(1 << 1)
 		case "Name":
 			u.Name = d.strPtr()
-			return once(1 << 2)
 		case "Type":
-			if !d.null() {
-				u.Type = d.str()
-			}
-			return once(1 << 3)
+			d.nullableStr(&u.Type)
 		case "SubType":
 			u.SubType = d.strPtr()
-			return once(1 << 4)
 		case "Action":
-			if !d.null() {
-				u.Action = d.str()
-			}
-			return once(1 << 5)
+			d.nullableStr(&u.Action)
 		case "Payload":
 			u.Payload = d.strPtr()
-			return once(1 << 6)
 		case "Error":
 			if !d.null() {
 				u.Error = d.errorObject()
 			}
-			return once(1 << 7)
 		case "ContextOptions":
 			if !d.null() {
 				o := &engine.ContextOptions{}
-				d.members(func(k string) bool {
-					if k == "ReplayChildren" {
-						o.ReplayChildren = d.boolPtr()
-						return true
+				d.object(func(k string) bool {
+					if k != "ReplayChildren" {
+						return false
 					}
-					return false
-				}, 1)
+					o.ReplayChildren = d.boolPtr()
+					return !d.failed
+				})
 				u.ContextOptions = o
 			}
-			return once(1 << 8)
 		case "StepOptions":
 			if !d.null() {
 				o := &engine.StepOptions{}
-				d.members(func(k string) bool {
-					if k == "NextAttemptDelaySeconds" {
-						o.NextAttemptDelaySeconds = d.int32Ptr()
-						return true
+				d.object(func(k string) bool {
+					if k != "NextAttemptDelaySeconds" {
+						return false
 					}
-					return false
-				}, 1)
+					o.NextAttemptDelaySeconds = d.int32Ptr()
+					return !d.failed
+				})
 				u.StepOptions = o
 			}
-			return once(1 << 9)
 		case "WaitOptions":
 			if !d.null() {
 				o := &engine.WaitOptions{}
-				d.members(func(k string) bool {
-					if k == "WaitSeconds" {
-						o.WaitSeconds = d.int32Ptr()
-						return true
+				d.object(func(k string) bool {
+					if k != "WaitSeconds" {
+						return false
 					}
-					return false
-				}, 1)
+					o.WaitSeconds = d.int32Ptr()
+					return !d.failed
+				})
 				u.WaitOptions = o
 			}
-			return once(1 << 10)
 		case "CallbackOptions":
 			if !d.null() {
 				o := &engine.CallbackOptions{}
-				d.members(func(k string) bool {
+				d.object(func(k string) bool {
 					switch k {
 					case "TimeoutSeconds":
 						o.TimeoutSeconds = d.int32Ptr()
@@ -430,20 +410,17 @@ func (d *fastDecoder) update(u *engine.OperationUpdate) {
 					default:
 						return false
 					}
-					return true
-				}, 2)
+					return !d.failed
+				})
 				u.CallbackOptions = o
 			}
-			return once(1 << 11)
 		case "ChainedInvokeOptions":
 			if !d.null() {
 				o := &engine.ChainedInvokeOptions{}
-				d.members(func(k string) bool {
+				d.object(func(k string) bool {
 					switch k {
 					case "FunctionName":
-						if !d.null() {
-							o.FunctionName = d.str()
-						}
+						d.nullableStr(&o.FunctionName)
 					case "TenantId":
 						o.TenantId = d.strPtr()
 					case "XAmznTraceId":
@@ -451,33 +428,21 @@ func (d *fastDecoder) update(u *engine.OperationUpdate) {
 					default:
 						return false
 					}
-					return true
-				}, 3)
+					return !d.failed
+				})
 				u.ChainedInvokeOptions = o
 			}
-			return once(1 << 12)
-		}
-		return false
-	})
-}
-
-// members reads an object of at most max distinct members, each read by
-// member; a repeated member is given up on.
-func (d *fastDecoder) members(member func(key string) bool, max int) {
-	seen := make(map[string]bool, max)
-	d.object(func(key string) bool {
-		if seen[key] {
+		default:
 			return false
 		}
-		seen[key] = true
-		return member(key)
+		return !d.failed
 	})
 }
 
 // errorObject reads an ErrorObject.
 func (d *fastDecoder) errorObject() *engine.ErrorObject {
 	e := &engine.ErrorObject{}
-	d.members(func(k string) bool {
+	d.object(func(k string) bool {
 		switch k {
 		case "ErrorMessage":
 			e.ErrorMessage = d.strPtr()
@@ -501,6 +466,6 @@ func (d *fastDecoder) errorObject() *engine.ErrorObject {
 			return false
 		}
 		return !d.failed
-	}, 4)
+	})
 	return e
 }
