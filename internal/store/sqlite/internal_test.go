@@ -282,3 +282,33 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		t.Fatalf("ListOperations after reopen = %+v, %v; want b then a (by seq)", got, err)
 	}
 }
+
+// PruneLogs deletes in statements of pruneBatch lines and goes on until
+// none is left, counting them all.
+func TestPruneLogsInBatches(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.pruneBatch = 3
+	var rows []store.LogRow
+	for i := range 10 {
+		rows = append(rows, store.LogRow{Time: time.Unix(int64(i), 0), FunctionName: "f", Stream: "stdout", Message: "old"})
+	}
+	rows = append(rows,
+		store.LogRow{Time: time.Unix(1, 0), FunctionName: "f", ExecutionArn: "arn:x", Stream: "stdout", Message: "an execution's"},
+		store.LogRow{Time: time.Unix(100, 0), FunctionName: "f", Stream: "stdout", Message: "new"})
+	if err := s.AppendLogs(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PruneLogs(ctx, time.Unix(50, 0))
+	if err != nil || n != 10 {
+		t.Fatalf("PruneLogs = %d, %v; want 10", n, err)
+	}
+	left, err := s.ListLogs(ctx, store.LogQuery{FunctionName: "f"})
+	if err != nil || len(left) != 2 || left[0].Message != "an execution's" || left[1].Message != "new" {
+		t.Fatalf("left after prune: %+v, %v", left, err)
+	}
+}

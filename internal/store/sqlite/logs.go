@@ -98,14 +98,25 @@ func (s *Store) ListLogs(ctx context.Context, q store.LogQuery) ([]store.LogRow,
 
 // PruneLogs deletes the log lines of plain invocations written before a
 // time and returns how many it deleted; see store.Store.
+//
+// It deletes pruneBatch lines per statement: the writer connection is the
+// group committer's too, and one statement deleting months of lines would
+// hold every checkpoint back until it finished.
 func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM logs WHERE time_ns < ? AND execution_arn = ''`, toNanos(before))
-	if err != nil {
-		return 0, fmt.Errorf("sqlite store: prune logs: %w", err)
+	total := 0
+	for {
+		res, err := s.writer.ExecContext(ctx, `DELETE FROM logs WHERE id IN
+			(SELECT id FROM logs WHERE time_ns < ? AND execution_arn = '' LIMIT ?)`, toNanos(before), s.pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("sqlite store: prune logs: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlite store: prune logs: %w", err)
+		}
+		total += int(n)
+		if n < int64(s.pruneBatch) {
+			return total, nil
+		}
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlite store: prune logs: %w", err)
-	}
-	return int(n), nil
 }

@@ -77,6 +77,9 @@ type Store struct {
 	commits      atomic.Int64
 	transactions atomic.Int64
 	observer     atomic.Pointer[observerBox] // see SetCommitObserver
+
+	// pruneBatch is how many log lines one PruneLogs statement deletes.
+	pruneBatch int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -178,6 +181,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		reader:       reader,
 		reads:        readStmts{db: reader},
 		checkpointDB: checkpointDB,
+		pruneBatch:   5000,
 		queue:        make(chan *commitRequest, queueSize),
 		done:         make(chan struct{}),
 		ckptStop:     make(chan struct{}),
