@@ -187,12 +187,13 @@ func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d: %.300s", e.Stat
 // returns the answer's X-Amz-Function-Error header. A body is sent as
 // application/json unless header says otherwise.
 func (c *wireClient) do(ctx context.Context, method, path string, header http.Header, body []byte, out any) (string, error) {
-	if body != nil && header.Get("Content-Type") == "" {
+	switch {
+	case body == nil || header.Get("Content-Type") != "":
+	case header == nil:
+		header = jsonHeader // shared, never written: no map per checkpoint
+	default:
 		header = header.Clone()
-		if header == nil {
-			header = http.Header{}
-		}
-		header["Content-Type"] = jsonContentType
+		header["Content-Type"] = jsonHeader["Content-Type"]
 	}
 	var r leanReply
 	var err error
@@ -219,7 +220,9 @@ func (c *wireClient) do(ctx context.Context, method, path string, header http.He
 	return r.functionError, nil
 }
 
-var jsonContentType = []string{"application/json"}
+// jsonHeader is the header of a request with a JSON body and nothing else
+// to say; read only.
+var jsonHeader = http.Header{"Content-Type": {"application/json"}}
 
 // viaClient sends a request through the http.Client, for a server the lean
 // transport does not serve (https, or a base URL with a path).
