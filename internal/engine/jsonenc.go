@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -373,7 +371,7 @@ func (d *execData) appendJSON(b []byte) ([]byte, error) {
 }
 
 // appendJSON appends the event as stored and as the history returns it.
-func (e *Event) appendJSON(b []byte) ([]byte, error) {
+func (e *Event) appendJSON(b []byte) []byte {
 	o := openObject(b)
 	o.str("EventType", e.EventType)
 	o.optStr("SubType", e.SubType)
@@ -382,15 +380,11 @@ func (e *Event) appendJSON(b []byte) ([]byte, error) {
 	o.optStr("Name", e.Name)
 	o.timestamp("EventTimestamp", e.EventTimestamp)
 	o.optStr("ParentId", e.ParentId)
-	var err error
 	if x := e.ExecutionStartedDetails; x != nil {
 		o.key("ExecutionStartedDetails")
 		d := openObject(o.b)
 		d.key("Input")
-		in := openObject(d.b)
-		in.strPtr("Payload", x.Input.Payload)
-		in.bool("Truncated", x.Input.Truncated)
-		d.b = in.close()
+		d.b = x.Input.appendJSON(d.b)
 		d.int("ExecutionTimeout", int64(x.ExecutionTimeout))
 		o.b = d.close()
 	}
@@ -455,14 +449,22 @@ func (e *Event) appendJSON(b []byte) ([]byte, error) {
 		o.b = d.close()
 	}
 	if x := e.ChainedInvokeStartedDetails; x != nil {
-		// Rare, and with a nullable member: left to encoding/json.
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err = enc.Encode(x); err == nil {
-			o.key("ChainedInvokeStartedDetails")
-			o.b = append(o.b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		o.key("ChainedInvokeStartedDetails")
+		d := openObject(o.b)
+		d.str("FunctionName", x.FunctionName)
+		d.strPtr("TenantId", x.TenantId)
+		if x.Input != nil {
+			d.key("Input")
+			d.b = x.Input.appendJSON(d.b)
 		}
+		d.strPtr("ExecutedVersion", x.ExecutedVersion)
+		d.key("DurableExecutionArn") // no omitempty: null when unset
+		if x.DurableExecutionArn == nil {
+			d.b = append(d.b, "null"...)
+		} else {
+			d.b = appendJSONString(d.b, *x.DurableExecutionArn)
+		}
+		o.b = d.close()
 	}
 	if x := e.ChainedInvokeSucceededDetails; x != nil {
 		o.resultDetails("ChainedInvokeSucceededDetails", x.Result)
@@ -505,10 +507,7 @@ func (e *Event) appendJSON(b []byte) ([]byte, error) {
 		}
 		o.b = d.close()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return o.close(), nil
+	return o.close()
 }
 
 // resultDetails writes a details member of the ResultDetails shape.
@@ -538,6 +537,13 @@ func (o *jsonObject) optErrorDetails(k string, x *OptionalErrorDetails) {
 		d.b = x.Error.appendJSON(d.b)
 	}
 	o.b = d.close()
+}
+
+func (in *EventInput) appendJSON(b []byte) []byte {
+	o := openObject(b)
+	o.strPtr("Payload", in.Payload)
+	o.bool("Truncated", in.Truncated)
+	return o.close()
 }
 
 func (r EventResult) appendJSON(b []byte) []byte {

@@ -225,11 +225,7 @@ func (s *execState) mutation(create bool) (store.Mutation, error) {
 	}
 	for i := range s.events {
 		ev := &s.events[i]
-		b, err := ev.appendJSON(make([]byte, 0, 384))
-		if err != nil {
-			return store.Mutation{}, fmt.Errorf("encode event: %w", err)
-		}
-		m.Events = append(m.Events, store.EventRow{ExecutionID: s.row.ID, EventID: ev.EventId, Data: b})
+		m.Events = append(m.Events, store.EventRow{ExecutionID: s.row.ID, EventID: ev.EventId, Data: ev.appendJSON(make([]byte, 0, 384))})
 	}
 	return m, nil
 }
