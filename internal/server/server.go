@@ -70,8 +70,10 @@ type Server struct {
 	ln      net.Listener
 	log     *slog.Logger
 	done    chan error
-	// stopPrune ends the log pruner; pruned is closed when it has.
-	stopPrune, pruned chan struct{}
+	// stopPrune ends the log pruner, cancelling a prune in progress;
+	// pruned is closed when it has returned.
+	stopPrune context.CancelFunc
+	pruned    chan struct{}
 }
 
 // Start opens the data directory and serves until Shutdown.
@@ -151,8 +153,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s.stopPrune, s.pruned = make(chan struct{}), make(chan struct{})
-	go s.pruneLogs(cfg)
+	pruneCtx, stopPrune := context.WithCancel(context.Background())
+	s.stopPrune, s.pruned = stopPrune, make(chan struct{})
+	go s.pruneLogs(pruneCtx, cfg)
 	go func() {
 		err := s.http.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -180,7 +183,7 @@ func (s *Server) Done() <-chan error { return s.done }
 // closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
-	close(s.stopPrune)
+	s.stopPrune()
 	<-s.pruned
 	s.Engine.Close()
 	if oerr := s.obs.shutdown(ctx); oerr != nil {
@@ -200,7 +203,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // retention, at start and then every LogPruneInterval, until Shutdown.
 // Nothing else would: an execution's lines go with the execution, but a
 // plain invocation has no execution to take them along.
-func (s *Server) pruneLogs(cfg Config) {
+func (s *Server) pruneLogs(ctx context.Context, cfg Config) {
 	defer close(s.pruned)
 	retention := cfg.LogRetention
 	if retention <= 0 {
@@ -221,17 +224,19 @@ func (s *Server) pruneLogs(cfg Config) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		n, err := s.store.PruneLogs(ctx, now().Add(-retention))
+		round, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := s.store.PruneLogs(round, now().Add(-retention))
 		cancel()
 		switch {
+		case ctx.Err() != nil:
+			return // shutting down
 		case err != nil:
 			s.log.Warn("prune function logs", "err", err)
 		case n > 0:
 			s.log.Info("pruned function logs of plain invocations", "lines", n, "older_than", retention)
 		}
 		select {
-		case <-s.stopPrune:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
