@@ -83,14 +83,19 @@ func New(svc engine.Service, opts Options) http.Handler {
 		s.syncTimeout = DefaultSyncInvokeTimeout
 	}
 	mux := http.NewServeMux()
+	var checkpoint http.Handler
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, s.adapt(rt.op, rt.handle))
+		h := s.adapt(rt.op, rt.handle)
+		mux.Handle(rt.pattern, h)
+		if rt.op == "CheckpointDurableExecution" {
+			checkpoint = h
+		}
 	}
 	// The method-less catch-all takes every request no operation pattern
 	// matches, including a known path with the wrong method, so clients
 	// never see Go's plain-text 404/405.
 	mux.Handle("/", s.adapt("UnknownOperation", s.unknownOperation))
-	return s.middleware(&checkpointRoute{checkpoint: s.adapt("CheckpointDurableExecution", s.checkpointDurableExecution), mux: mux})
+	return s.middleware(&checkpointRoute{checkpoint: checkpoint, mux: mux})
 }
 
 // checkpointRoute sends CheckpointDurableExecution, the request every step
