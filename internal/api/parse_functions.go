@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/duro-run/duro/internal/engine"
 )
@@ -91,6 +93,7 @@ func parseCreateFunction(body []byte) (engine.CreateFunctionInput, error) {
 	}
 	checkEnvironment(&v, in.Environment)
 	checkDurableConfig(&v, in.DurableConfig)
+	checkCapacityProviderConfig(&v, in.CapacityProviderConfig)
 	return in, v.err()
 }
 
@@ -113,6 +116,7 @@ func parseUpdateFunctionConfiguration(body []byte) (engine.UpdateFunctionConfigu
 	v.optInt("memorySize", in.MemorySize, minMemory, maxMemory)
 	checkEnvironment(&v, in.Environment)
 	checkDurableConfig(&v, in.DurableConfig)
+	checkCapacityProviderConfig(&v, in.CapacityProviderConfig)
 	return in, v.err()
 }
 
@@ -172,4 +176,36 @@ func checkDurableConfig(v *violations, dc *engine.DurableConfig) {
 	v.optInt("durableConfig.executionTimeout", dc.ExecutionTimeout, 1, maxDurationSeconds)
 	v.optInt("durableConfig.retentionPeriodInDays", dc.RetentionPeriodInDays, minRetention, maxRetention)
 	v.optional("durableConfig.kMSKeyArn", dc.KMSKeyArn, ruleKMSKeyArn)
+}
+
+// checkCapacityProviderConfig validates a CapacityProviderConfig member.
+func checkCapacityProviderConfig(v *violations, c *engine.CapacityProviderConfig) {
+	if c == nil {
+		return
+	}
+	mi := c.LambdaManagedInstancesCapacityProviderConfig
+	if mi == nil {
+		v.null("capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig")
+		return
+	}
+	const prefix = "capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig."
+	v.required(prefix+"capacityProviderArn", mi.CapacityProviderArn, ruleCapacityProviderArn)
+	v.optInt(prefix+"perExecutionEnvironmentMaxConcurrency", mi.PerExecutionEnvironmentMaxConcurrency, 1, maxEnvironmentConcurrency)
+	if m := mi.ExecutionEnvironmentMemoryGiBPerVCpu; m != nil && (*m < minMemoryPerVCpu || *m > maxMemoryPerVCpu) {
+		s := javaDouble(*m)
+		constraint := "Member must have value greater than or equal to " + javaDouble(minMemoryPerVCpu)
+		if *m > maxMemoryPerVCpu {
+			constraint = "Member must have value less than or equal to " + javaDouble(maxMemoryPerVCpu)
+		}
+		v.add(prefix+"executionEnvironmentMemoryGiBPerVCpu", &s, false, constraint)
+	}
+}
+
+// javaDouble prints a double as Java does in AWS's messages ("2.0", "2.5").
+func javaDouble(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
 }

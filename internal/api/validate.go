@@ -150,11 +150,13 @@ var (
 	ruleFunctionName = newStringRule(1, 140,
 		`(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`)
 	// NumericLatestPublishedOrAliasQualifier.
-	ruleQualifier   = newStringRule(1, 128, `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`)
-	ruleDescription = newStringRule(0, 256, "")
-	ruleRoleArn     = newStringRule(0, 10000, `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
-	ruleHandler     = newStringRule(0, 128, `[^\s]+`)
-	ruleKMSKeyArn   = newStringRule(0, 10000, `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
+	ruleQualifier           = newStringRule(1, 128, `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`)
+	ruleDescription         = newStringRule(0, 256, "")
+	ruleRoleArn             = newStringRule(0, 10000, `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
+	ruleHandler             = newStringRule(0, 128, `[^\s]+`)
+	ruleKMSKeyArn           = newStringRule(0, 10000, `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
+	ruleCapacityProviderArn = newStringRule(1, 140,
+		`arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+`)
 	// EnvironmentVariableName; a max of 0 means no length limit.
 	ruleEnvVarName = newStringRule(0, 0, `[a-zA-Z]([a-zA-Z0-9_])+`)
 )
@@ -174,18 +176,21 @@ var (
 
 // Numeric ranges of the model.
 const (
-	maxItemCount            = 1000       // ItemCount: 0..1000, 0 means the default
-	maxListItems            = 10000      // MaxListItems: 1..10000
-	maxStatuses             = 10         // ExecutionStatusList: 1..10
-	maxDurationSeconds      = 31_622_400 // WaitSeconds, NextAttemptDelaySeconds, ExecutionTimeout (366 days)
-	maxCallbackTimeout      = 99_999_999 // CallbackOptions timeouts; 0 disables
-	minTimeout, maxTimeout  = 1, 5400    // Timeout
-	minMemory, maxMemory    = 128, 32768 // MemorySize
-	minRetention            = 1          // RetentionPeriodInDays
-	maxRetention            = 90
-	maxClientContextBytes   = 3583 // X-Amz-Client-Context, base64
-	maxEchoedValueBytes     = 2048 // longer values are not quoted back
-	maxEnumListEchoElements = 20
+	maxItemCount              = 1000       // ItemCount: 0..1000, 0 means the default
+	maxListItems              = 10000      // MaxListItems: 1..10000
+	maxStatuses               = 10         // ExecutionStatusList: 1..10
+	maxDurationSeconds        = 31_622_400 // WaitSeconds, NextAttemptDelaySeconds, ExecutionTimeout (366 days)
+	maxCallbackTimeout        = 99_999_999 // CallbackOptions timeouts; 0 disables
+	minTimeout, maxTimeout    = 1, 5400    // Timeout
+	minMemory, maxMemory      = 128, 32768 // MemorySize
+	minRetention              = 1          // RetentionPeriodInDays
+	maxRetention              = 90
+	maxEnvironmentConcurrency = 1600 // PerExecutionEnvironmentMaxConcurrency: 1..1600
+	minMemoryPerVCpu          = 2    // ExecutionEnvironmentMemoryGiBPerVCpu: 2..8
+	maxMemoryPerVCpu          = 8
+	maxClientContextBytes     = 3583 // X-Amz-Client-Context, base64
+	maxEchoedValueBytes       = 2048 // longer values are not quoted back
+	maxEnumListEchoElements   = 20
 )
 
 // violations collects constraint failures and renders them the way AWS

@@ -128,6 +128,10 @@ type Config struct {
 	// Workers is the embedded server's limit of worker processes per
 	// function (runtime.Config.MaxConcurrency); default Duro's, 10.
 	Workers int
+	// EnvironmentConcurrency, when positive, puts the function on managed
+	// instances with this PerExecutionEnvironmentMaxConcurrency: each Node
+	// worker serves that many invocations at once instead of one.
+	EnvironmentConcurrency int
 	// NoLeanNodeClient sets DURO_NODE_LEAN_CLIENT=0 in the function's
 	// environment: the SDK then uses @aws-sdk/client-lambda instead of
 	// the Node bootstrap's lean client.
@@ -198,8 +202,11 @@ func (c *Config) defaults() error {
 	default:
 		return fmt.Errorf("unknown client %q (want %s, %s or %s)", c.Client, ClientLean, ClientSDK, ClientJS)
 	}
-	if c.Client != ClientJS && (c.Workers != 0 || c.NoLeanNodeClient || len(c.FunctionEnv) > 0 || c.JSDir != "" || c.Warmup != 0) {
-		return errors.New("--workers, --lean-node-client, --function-env, --js-dir and --warmup apply to --client js")
+	if c.Client != ClientJS && (c.Workers != 0 || c.EnvironmentConcurrency != 0 || c.NoLeanNodeClient || len(c.FunctionEnv) > 0 || c.JSDir != "" || c.Warmup != 0) {
+		return errors.New("--workers, --environment-concurrency, --lean-node-client, --function-env, --js-dir and --warmup apply to --client js")
+	}
+	if c.EnvironmentConcurrency < 0 || c.EnvironmentConcurrency > 1600 {
+		return errors.New("--environment-concurrency must be between 1 and 1600 (0: one invocation per worker)")
 	}
 	if c.Workers != 0 && c.Endpoint != "" {
 		return errors.New("--workers sets the embedded server's worker pool; a remote server has its own")
@@ -267,7 +274,9 @@ type Result struct {
 	// run, the transport the SDK used, and the engine's mean time per
 	// checkpoint (validate, apply, commit; from /metrics), since the
 	// checkpoints are not sent by the load generator.
-	NodeLeanClient         *bool   `json:"node_lean_client,omitempty"`
+	NodeLeanClient *bool `json:"node_lean_client,omitempty"`
+	// EnvironmentConcurrency is --environment-concurrency (JS client).
+	EnvironmentConcurrency int     `json:"environment_concurrency,omitempty"`
 	WorkerProcesses        int     `json:"worker_processes,omitempty"`
 	WorkerCPUSeconds       float64 `json:"worker_cpu_seconds,omitempty"`
 	WorkerCPUPercent       float64 `json:"worker_cpu_percent,omitempty"`
@@ -366,6 +375,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fn = "bench-js-" + cfg.Scenario + "-" + suffix
 		lean := !cfg.NoLeanNodeClient
 		res.NodeLeanClient = &lean
+		res.EnvironmentConcurrency = cfg.EnvironmentConcurrency
 		if err := createJSFunction(ctx, setup, fn, cfg); err != nil {
 			return nil, err
 		}

@@ -206,6 +206,14 @@ func createJSFunction(ctx context.Context, client *lambda.Client, name string, c
 		DurableConfig: &types.DurableConfig{ExecutionTimeout: aws.Int32(3600), RetentionPeriodInDays: aws.Int32(1)},
 		Environment:   &types.Environment{Variables: jsFunctionEnv(cfg)},
 	}
+	if cfg.EnvironmentConcurrency > 0 {
+		in.CapacityProviderConfig = &types.CapacityProviderConfig{
+			LambdaManagedInstancesCapacityProviderConfig: &types.LambdaManagedInstancesCapacityProviderConfig{
+				CapacityProviderArn:                   aws.String("arn:aws:lambda:us-east-1:123456789012:capacity-provider:duro-bench"),
+				PerExecutionEnvironmentMaxConcurrency: aws.Int32(int32(cfg.EnvironmentConcurrency)),
+			},
+		}
+	}
 	if _, err := client.CreateFunction(ctx, in); err != nil {
 		return fmt.Errorf("create function %s: %w", name, err)
 	}
@@ -227,7 +235,7 @@ func jsWorkers(cfg Config) int {
 // invocation loads the SDK, and V8 takes a few hundred invocations to
 // optimise the hot paths.
 func warmUp(ctx context.Context, c *wireClient, fn string, cfg Config) error {
-	n := min(cfg.Concurrency, jsWorkers(cfg))
+	n := min(cfg.Concurrency, jsWorkers(cfg)*max(cfg.EnvironmentConcurrency, 1))
 	executions := cfg.Warmup
 	if executions == 0 {
 		executions = 20 * n
@@ -238,7 +246,7 @@ func warmUp(ctx context.Context, c *wireClient, fn string, cfg Config) error {
 	warm := cfg
 	warm.Concurrency, warm.Executions, warm.Duration, warm.Rate, warm.Progress = min(n, executions), executions, 0, 0, nil
 	if cfg.Progress != nil {
-		fmt.Fprintf(cfg.Progress, "warming up: %d executions on %d Node workers\n", executions, n)
+		fmt.Fprintf(cfg.Progress, "warming up: %d executions, %d at a time\n", executions, n)
 	}
 	m := &measurements{}
 	if err := drive(ctx, c, fn, warm, m); err != nil {

@@ -24,15 +24,21 @@ func TestRunJS(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
-	for _, lean := range []bool{true, false} {
-		name := "lean-node-client"
-		if !lean {
-			name = "aws-sdk-client"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		lean        bool
+		concurrency int // --environment-concurrency
+	}{
+		{"lean-node-client", true, 0},
+		{"aws-sdk-client", false, 0},
+		// Managed instances: one worker serves the three executions at once.
+		{"managed-instances", true, 3},
+	} {
+		lean := tc.lean
+		t.Run(tc.name, func(t *testing.T) {
 			const executions, steps = 6, 3
 			cfg := Config{Client: ClientJS, Steps: steps, Executions: executions, Concurrency: 3, Workers: 2, Warmup: 2,
-				NoLeanNodeClient: !lean, Logger: quiet(), FsyncProbe: -1}
+				NoLeanNodeClient: !lean, EnvironmentConcurrency: tc.concurrency, Logger: quiet(), FsyncProbe: -1}
 			r, err := Run(testCtx(t), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -51,6 +57,10 @@ func TestRunJS(t *testing.T) {
 			}
 			if r.NodeLeanClient == nil || *r.NodeLeanClient != lean {
 				t.Errorf("node_lean_client = %v, want %v", r.NodeLeanClient, lean)
+			}
+			if tc.concurrency > 0 && (r.WorkerProcesses != 1 || r.EnvironmentConcurrency != tc.concurrency) {
+				t.Errorf("managed instances: %d worker processes, environment_concurrency %d; want 1 process serving %d at once",
+					r.WorkerProcesses, r.EnvironmentConcurrency, tc.concurrency)
 			}
 			if r.WorkerProcesses < 1 || r.WorkerProcesses > 2 || r.WorkerCPUSeconds <= 0 || r.WorkerRSSMB <= 0 {
 				t.Errorf("workers: %d processes, %v s CPU, %v MB; want 1 or 2 processes (--workers 2) that used CPU",
@@ -72,6 +82,8 @@ func TestJSConfig(t *testing.T) {
 		{Config{Client: ClientJS, Suspended: 10}, "steps scenario only"},
 		{Config{Workers: 4}, "apply to --client js"},
 		{Config{NoLeanNodeClient: true}, "apply to --client js"},
+		{Config{EnvironmentConcurrency: 4}, "apply to --client js"},
+		{Config{Client: ClientJS, EnvironmentConcurrency: 1601}, "between 1 and 1600"},
 		{Config{Client: ClientJS, Workers: 4, Endpoint: "http://127.0.0.1:9014"}, "remote server has its own"},
 		{Config{Client: "bogus"}, "unknown client"},
 	} {

@@ -57,7 +57,7 @@ func (e *Engine) CreateFunction(ctx context.Context, in CreateFunctionInput) (Fu
 		Handler: in.Handler, Description: in.Description, Timeout: 3, MemorySize: 128,
 		LastModified: lambdaTime(e.now()), Version: latest, RevisionId: newID(),
 		State: "Active", LastUpdateStatus: "Successful", PackageType: "Zip", Architectures: []string{"x86_64"},
-		DurableConfig: in.DurableConfig,
+		DurableConfig: in.DurableConfig, CapacityProviderConfig: in.CapacityProviderConfig,
 	}
 	if in.Timeout != nil {
 		cfg.Timeout = *in.Timeout
@@ -205,6 +205,9 @@ func (e *Engine) UpdateFunctionConfiguration(ctx context.Context, name string, i
 		}
 		if in.DurableConfig != nil {
 			c.DurableConfig = in.DurableConfig
+		}
+		if in.CapacityProviderConfig != nil {
+			c.CapacityProviderConfig = in.CapacityProviderConfig
 		}
 		return nil
 	})

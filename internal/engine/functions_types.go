@@ -20,6 +20,33 @@ type FunctionCode struct {
 	S3Key    string `json:"S3Key,omitempty"`
 }
 
+// CapacityProviderConfig is Lambda's CapacityProviderConfig: the function
+// runs on Lambda Managed Instances. What Duro takes from it is
+// PerExecutionEnvironmentMaxConcurrency: how many invocations one worker
+// process serves at once (see the runtime package); the capacity provider
+// itself is recorded and returned, not provisioned.
+type CapacityProviderConfig struct {
+	LambdaManagedInstancesCapacityProviderConfig *ManagedInstancesConfig `json:"LambdaManagedInstancesCapacityProviderConfig,omitempty"`
+}
+
+// ManagedInstancesConfig is LambdaManagedInstancesCapacityProviderConfig.
+type ManagedInstancesConfig struct {
+	CapacityProviderArn                   string   `json:"CapacityProviderArn"`
+	PerExecutionEnvironmentMaxConcurrency *int32   `json:"PerExecutionEnvironmentMaxConcurrency,omitempty"`
+	ExecutionEnvironmentMemoryGiBPerVCpu  *float64 `json:"ExecutionEnvironmentMemoryGiBPerVCpu,omitempty"`
+}
+
+// MaxConcurrency is the configured PerExecutionEnvironmentMaxConcurrency:
+// 0 when the function is not on managed instances or leaves it to the
+// runtime's default.
+func (c *CapacityProviderConfig) MaxConcurrency() int {
+	if c == nil || c.LambdaManagedInstancesCapacityProviderConfig == nil ||
+		c.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency == nil {
+		return 0
+	}
+	return int(*c.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency)
+}
+
 // CreateFunctionInput is the CreateFunction request body.
 type CreateFunctionInput struct {
 	FunctionName  string                `json:"FunctionName"`
@@ -35,6 +62,8 @@ type CreateFunctionInput struct {
 	Environment   *EnvironmentVariables `json:"Environment,omitempty"`
 	Architectures []string              `json:"Architectures,omitempty"`
 	DurableConfig *DurableConfig        `json:"DurableConfig,omitempty"`
+	// CapacityProviderConfig puts the function on managed instances.
+	CapacityProviderConfig *CapacityProviderConfig `json:"CapacityProviderConfig,omitempty"`
 	// LocalCodeDir runs the function from a directory on this machine
 	// instead of an archive (local development; not on the wire).
 	LocalCodeDir string `json:"-"`
@@ -52,6 +81,8 @@ type UpdateFunctionConfigurationInput struct {
 	Environment   *EnvironmentVariables `json:"Environment,omitempty"`
 	DurableConfig *DurableConfig        `json:"DurableConfig,omitempty"`
 	RevisionId    *string               `json:"RevisionId,omitempty"`
+	// CapacityProviderConfig replaces the managed-instances configuration.
+	CapacityProviderConfig *CapacityProviderConfig `json:"CapacityProviderConfig,omitempty"`
 }
 
 // FunctionConfiguration is Lambda's FunctionConfiguration shape, restricted
@@ -76,6 +107,8 @@ type FunctionConfiguration struct {
 	PackageType      string               `json:"PackageType"`
 	Architectures    []string             `json:"Architectures"`
 	DurableConfig    *DurableConfig       `json:"DurableConfig,omitempty"`
+	// CapacityProviderConfig is set for functions on managed instances.
+	CapacityProviderConfig *CapacityProviderConfig `json:"CapacityProviderConfig,omitempty"`
 	// CodeLocation is where the runtime finds the code (never on the wire).
 	CodeLocation string `json:"-"`
 }

@@ -54,6 +54,29 @@ type launchSpec struct {
 	args []string
 	dir  string   // working directory: the code (LAMBDA_TASK_ROOT)
 	env  []string // everything but the per-worker variables
+	// slots is how many invocations one worker serves at once.
+	slots int
+}
+
+// DefaultEnvironmentConcurrency is how many invocations one worker of a
+// function on managed instances serves at once when its
+// PerExecutionEnvironmentMaxConcurrency is not set: Lambda's default for
+// Node.js, 64 per vCPU, for a worker that is one Node.js thread.
+const DefaultEnvironmentConcurrency = 64
+
+// environmentConcurrency is how many invocations one worker of fn serves
+// at once: 1 (Lambda's model) unless fn is on managed instances. Duro's
+// Python bootstrap serves one invocation at a time (Lambda runs a process
+// per concurrent request for Python), so python3.* workers stay at 1.
+func environmentConcurrency(fn engine.FunctionConfiguration) int {
+	c := fn.CapacityProviderConfig
+	if c == nil || c.LambdaManagedInstancesCapacityProviderConfig == nil || strings.HasPrefix(fn.Runtime, "python") {
+		return 1
+	}
+	if n := c.MaxConcurrency(); n > 0 {
+		return n
+	}
+	return DefaultEnvironmentConcurrency
 }
 
 // launchSpec decides how a function runs from its Runtime.
@@ -66,7 +89,7 @@ func (h *host) launchSpec(fn engine.FunctionConfiguration) (launchSpec, error) {
 		return launchSpec{}, &engine.InvocationError{Type: "Runtime.InvalidEntrypoint",
 			Message: fmt.Sprintf("the code directory of %s is missing: %s", fn.FunctionName, code)}
 	}
-	spec := launchSpec{dir: code}
+	spec := launchSpec{dir: code, slots: environmentConcurrency(fn)}
 	extra := map[string]string{}
 	rt := fn.Runtime
 	switch {
@@ -145,6 +168,11 @@ func (h *host) environment(fn engine.FunctionConfiguration, code string, extra m
 		"TZ":                              ":UTC",
 	} {
 		env[k] = v
+	}
+	// The Runtime API contract of managed instances: the runtime may keep
+	// this many /next requests open at once.
+	if n := environmentConcurrency(fn); n > 1 {
+		env["AWS_LAMBDA_MAX_CONCURRENCY"] = strconv.Itoa(n)
 	}
 	out := make([]string, 0, len(env))
 	for k, v := range env {

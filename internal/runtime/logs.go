@@ -35,6 +35,13 @@ import (
 // to reach it, so that every line of the invocation is stored by the time
 // its result is.
 
+// A worker that serves several invocations at once (managed instances)
+// cannot be followed by markers: its invocations' lines interleave. Its
+// runtime writes each console line as Lambda's Node.js runtime does,
+// "<time>\t<request id>\t<LEVEL>\t<message>", and the reader attributes
+// a line by the request id it names, among the invocations the worker is
+// serving (track/untrack). Other lines belong to no invocation.
+
 // maxLogLine bounds one stored line; longer output is split (CloudWatch's
 // event limit is 256 KiB too).
 const maxLogLine = 256 << 10
@@ -51,6 +58,11 @@ type logCapture struct {
 	prefix            []byte // "\x00duro-<nonce>:", starts every marker
 	sink              *logWriter
 	echo              io.Writer
+	// concurrent: lines are attributed by the request id they carry.
+	concurrent bool
+
+	tmu  sync.Mutex
+	tags map[string]logTag // by request ID, for concurrent workers
 
 	// writers are Duro's copies of the pipes' write ends, for markers.
 	wmu     sync.Mutex
@@ -66,9 +78,9 @@ type logCapture struct {
 // newLogCapture creates the two pipes of a worker. It returns the ends the
 // child gets as stdout and stderr; the caller closes them once the child
 // has started.
-func newLogCapture(function, version, nonce string, sink *logWriter, echo io.Writer) (lc *logCapture, stdout, stderr *os.File, err error) {
+func newLogCapture(function, version, nonce string, sink *logWriter, echo io.Writer, concurrent bool) (lc *logCapture, stdout, stderr *os.File, err error) {
 	lc = &logCapture{
-		function: function, version: version, sink: sink, echo: echo,
+		function: function, version: version, sink: sink, echo: echo, concurrent: concurrent, tags: map[string]logTag{},
 		prefix: []byte("\x00duro-" + nonce + ":"), barriers: map[uint64]chan struct{}{},
 	}
 	var readers []*os.File
@@ -106,6 +118,36 @@ func newLogCapture(function, version, nonce string, sink *logWriter, echo io.Wri
 func (lc *logCapture) setTag(tag logTag) {
 	b, _ := json.Marshal(tag)
 	lc.writeMarker("t" + base64.RawStdEncoding.EncodeToString(b))
+}
+
+// track attributes the lines that name tag.RequestID to tag (concurrent
+// workers).
+func (lc *logCapture) track(tag logTag) {
+	lc.tmu.Lock()
+	lc.tags[tag.RequestID] = tag
+	lc.tmu.Unlock()
+}
+
+// untrack forgets an invocation that has ended and whose lines are read.
+func (lc *logCapture) untrack(requestID string) {
+	lc.tmu.Lock()
+	delete(lc.tags, requestID)
+	lc.tmu.Unlock()
+}
+
+// lineTag finds the invocation a concurrent worker's line names.
+func (lc *logCapture) lineTag(line []byte) logTag {
+	_, rest, ok := bytes.Cut(line, []byte{'\t'})
+	if !ok {
+		return logTag{}
+	}
+	id, _, ok := bytes.Cut(rest, []byte{'\t'})
+	if !ok {
+		return logTag{}
+	}
+	lc.tmu.Lock()
+	defer lc.tmu.Unlock()
+	return lc.tags[string(id)]
 }
 
 // sync waits until the readers have passed everything the worker wrote so
@@ -250,7 +292,15 @@ func (lc *logCapture) releaseBarriers() {
 
 // emit stores one line.
 func (lc *logCapture) emit(stream string, tag logTag, line []byte) {
+	if lc.concurrent {
+		tag = lc.lineTag(line)
+	}
 	msg := strings.TrimRight(string(line), "\r\n")
+	if lc.concurrent && tag.RequestID != "" {
+		// The runtime wrote the message's own line breaks as \r, to keep
+		// it one line with its request id.
+		msg = strings.ReplaceAll(msg, "\r", "\n")
+	}
 	row := store.LogRow{
 		Time: time.Now().UTC(), FunctionName: lc.function, FunctionVersion: lc.version,
 		RequestID: tag.RequestID, ExecutionArn: tag.ExecutionArn, Stream: stream, Message: msg,

@@ -25,6 +25,12 @@ func keyOf(fn engine.FunctionConfiguration) poolKey {
 // recently used first, so that surplus workers go idle and expire), new
 // ones start on demand up to the concurrency limit, and invocations beyond
 // it wait in FIFO order.
+//
+// A worker serves up to spec.slots invocations at once (more than one only
+// for functions on managed instances, whose runtimes take concurrent
+// /next requests). A new invocation goes to the busiest worker that still
+// has a free slot, so that load gathers on few warm processes, then to an
+// idle worker, then to a new one.
 type pool struct {
 	host *host
 	key  poolKey
@@ -32,8 +38,9 @@ type pool struct {
 	spec launchSpec
 
 	mu      sync.Mutex
-	idle    []*worker
-	total   int // workers started and not yet reaped, plus reserved slots
+	idle    []*worker       // serving nothing, most recently used last
+	busy    map[*worker]int // invocations in progress, per worker serving any
+	total   int             // workers started and not yet reaped, plus reserved slots
 	waiters []chan *worker
 	retired bool // a newer pool replaced this one, or the host is closing
 	all     map[*worker]struct{}
@@ -41,13 +48,23 @@ type pool struct {
 }
 
 func newPool(h *host, fn engine.FunctionConfiguration, spec launchSpec) *pool {
-	return &pool{host: h, key: keyOf(fn), fn: fn, spec: spec, all: map[*worker]struct{}{}, timers: map[*worker]*time.Timer{}}
+	if spec.slots < 1 {
+		spec.slots = 1
+	}
+	return &pool{host: h, key: keyOf(fn), fn: fn, spec: spec, busy: map[*worker]int{},
+		all: map[*worker]struct{}{}, timers: map[*worker]*time.Timer{}}
 }
 
-// acquire returns a worker for one invocation: an idle one, a new one, or
-// the first one released while the caller waits.
+// acquire returns a worker for one invocation: a busy one with a free
+// slot, an idle one, a new one, or the first one released while the
+// caller waits.
 func (p *pool) acquire(ctx context.Context) (*worker, error) {
 	p.mu.Lock()
+	if w := p.openLocked(); w != nil {
+		p.busy[w]++
+		p.mu.Unlock()
+		return w, nil
+	}
 	for len(p.idle) > 0 {
 		w := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
@@ -56,12 +73,21 @@ func (p *pool) acquire(ctx context.Context) (*worker, error) {
 			delete(p.timers, w)
 		}
 		if w.alive() {
+			p.busy[w] = 1
 			p.mu.Unlock()
 			return w, nil
 		}
 	}
 	if p.total < p.host.cfg.MaxConcurrency {
 		p.total++ // reserve the slot before starting outside the lock
+		if p.spec.slots > 1 && !p.host.isClosed() {
+			// A worker with several slots starts under the lock (a fork
+			// and exec): invocations arriving meanwhile then take its free
+			// slots instead of starting workers of their own.
+			w, err := p.registerLocked(startWorker(p))
+			p.mu.Unlock()
+			return w, err
+		}
 		p.mu.Unlock()
 		return p.spawn()
 	}
@@ -101,6 +127,17 @@ func (p *pool) acquire(ctx context.Context) (*worker, error) {
 	}
 }
 
+// openLocked returns the busiest live worker that has a free slot, if any.
+func (p *pool) openLocked() *worker {
+	var best *worker
+	for w, n := range p.busy {
+		if n < p.spec.slots && (best == nil || n > p.busy[best]) && w.alive() {
+			best = w
+		}
+	}
+	return best
+}
+
 // spawn starts a worker in a slot the caller reserved.
 func (p *pool) spawn() (*worker, error) {
 	if p.host.isClosed() {
@@ -112,11 +149,18 @@ func (p *pool) spawn() (*worker, error) {
 	w, err := startWorker(p)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.registerLocked(w, err)
+}
+
+// registerLocked counts a worker that was just started (or gives its slot
+// up when it failed to start) and returns it for one invocation.
+func (p *pool) registerLocked(w *worker, err error) (*worker, error) {
 	if err != nil {
 		p.freeSlotLocked()
 		return nil, err
 	}
 	p.all[w] = struct{}{}
+	p.busy[w] = 1
 	p.host.workers.Add(1)
 	go w.reap()
 	if p.host.isClosed() {
@@ -125,20 +169,33 @@ func (p *pool) spawn() (*worker, error) {
 	return w, nil
 }
 
-// release returns a worker after an invocation. An unhealthy worker, or
-// any worker of a retired pool, is stopped; its slot frees when it is
-// reaped.
+// release returns a worker after an invocation. An unhealthy worker is
+// stopped, and so is any worker of a retired pool once it serves nothing;
+// its slot frees when it is reaped.
 func (p *pool) release(w *worker, healthy bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !healthy || p.retired || !w.alive() {
+	n := p.busy[w] - 1
+	if n > 0 {
+		p.busy[w] = n
+	} else {
+		delete(p.busy, w)
+	}
+	if !healthy || !w.alive() || (p.retired && n == 0) {
 		w.stop()
+		return
+	}
+	if p.retired {
 		return
 	}
 	if len(p.waiters) > 0 {
 		ch := p.waiters[0]
 		p.waiters = p.waiters[1:]
+		p.busy[w] = n + 1
 		ch <- w
+		return
+	}
+	if n > 0 {
 		return
 	}
 	p.idle = append(p.idle, w)
@@ -173,6 +230,7 @@ func (p *pool) gone(w *worker) {
 		delete(p.timers, w)
 	}
 	delete(p.all, w)
+	delete(p.busy, w)
 	p.freeSlotLocked()
 	empty := p.retired && p.total == 0
 	p.mu.Unlock()

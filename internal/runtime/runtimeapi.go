@@ -50,18 +50,25 @@ func accepted(rw http.ResponseWriter) {
 	_, _ = io.WriteString(rw, `{"status":"OK"}`+"\n")
 }
 
-// handleNext blocks until the pool gives the worker an invocation.
+// handleNext blocks until the pool gives the worker an invocation. A
+// worker of a function on managed instances may have several /next
+// requests open at once, one per invocation it can take.
 func (w *worker) handleNext(rw http.ResponseWriter, r *http.Request) {
-	w.mu.Lock()
-	if prev := w.current; prev != nil && !prev.answered {
-		// The runtime moved on without answering: fail that invocation
-		// rather than leave it waiting for its deadline.
-		prev.answered = true
-		w.current = nil
-		prev.result <- errorResponse("Runtime.NoResponse", "The runtime requested the next invocation without responding to this one")
-		w.logf("runtime asked for the next invocation without answering %s", prev.inv.RequestID)
+	if w.slots == 1 {
+		w.mu.Lock()
+		for id, prev := range w.calls {
+			if prev.answered {
+				continue
+			}
+			// The runtime moved on without answering: fail that
+			// invocation rather than leave it waiting for its deadline.
+			prev.answered = true
+			delete(w.calls, id)
+			prev.result <- errorResponse("Runtime.NoResponse", "The runtime requested the next invocation without responding to this one")
+			w.logf("runtime asked for the next invocation without answering %s", prev.inv.RequestID)
+		}
+		w.mu.Unlock()
 	}
-	w.mu.Unlock()
 
 	var c *call
 	select {
@@ -71,11 +78,16 @@ func (w *worker) handleNext(rw http.ResponseWriter, r *http.Request) {
 	case <-w.exited:
 		return
 	}
-	w.mu.Lock()
-	w.current = c
-	w.mu.Unlock()
 	inv := c.inv
-	w.logs.setTag(logTag{RequestID: inv.RequestID, ExecutionArn: inv.DurableExecutionArn})
+	w.mu.Lock()
+	w.calls[inv.RequestID] = c
+	w.mu.Unlock()
+	tag := logTag{RequestID: inv.RequestID, ExecutionArn: inv.DurableExecutionArn}
+	if w.slots == 1 {
+		w.logs.setTag(tag)
+	} else {
+		w.logs.track(tag)
+	}
 
 	h := rw.Header()
 	h.Set("Content-Type", "application/json")
@@ -106,9 +118,9 @@ func invokedArn(inv engine.Invocation) string {
 func (w *worker) claim(rw http.ResponseWriter, id string) *call {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	c := w.current
+	c := w.calls[id]
 	switch {
-	case c == nil || c.inv.RequestID != id:
+	case c == nil:
 		apiError(rw, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+id)
 		return nil
 	case c.answered:

@@ -41,8 +41,11 @@ type worker struct {
 	exited  chan struct{} // closed once the process has been reaped
 	exitErr error         // set before exited is closed
 
-	mu      sync.Mutex
-	current *call // the invocation the runtime is working on
+	// slots is how many invocations the runtime may work on at once.
+	slots int
+
+	mu    sync.Mutex
+	calls map[string]*call // by request ID: those the runtime is working on
 
 	stopOnce sync.Once
 }
@@ -75,12 +78,13 @@ func startWorker(p *pool) (*worker, error) {
 	w := &worker{
 		id: hex.EncodeToString(nonce[:]), pool: p,
 		next: make(chan *call), initFailed: make(chan struct{}), exited: make(chan struct{}),
+		slots: p.spec.slots, calls: map[string]*call{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtime API listener: %w", err)
 	}
-	lc, stdout, stderr, err := newLogCapture(p.fn.FunctionName, p.fn.Version, w.id, p.host.logs, p.host.cfg.LogEcho)
+	lc, stdout, stderr, err := newLogCapture(p.fn.FunctionName, p.fn.Version, w.id, p.host.logs, p.host.cfg.LogEcho, w.slots > 1)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -165,6 +169,7 @@ func (w *worker) alive() bool {
 // worker can serve another one.
 func (w *worker) invoke(ctx context.Context, inv engine.Invocation) (resp engine.InvocationResponse, err error, healthy bool) {
 	c := &call{inv: inv, result: make(chan engine.InvocationResponse, 1)}
+	defer w.forget(c)
 	defer w.settleLogs()
 
 	// Hand the invocation over: the runtime is (or will soon be) waiting
@@ -273,11 +278,22 @@ func (w *worker) deadlineError(ctx context.Context, inv engine.Invocation) error
 // finish records the runtime's answer to c, once.
 func (w *worker) finish(c *call, r engine.InvocationResponse) {
 	w.mu.Lock()
-	if w.current == c {
-		w.current = nil
+	if w.calls[c.inv.RequestID] == c {
+		delete(w.calls, c.inv.RequestID)
 	}
 	w.mu.Unlock()
 	c.result <- r
+}
+
+// forget drops an invocation that ended without an answer (the process
+// exited, the deadline passed), and stops attributing output to it.
+func (w *worker) forget(c *call) {
+	w.mu.Lock()
+	if w.calls[c.inv.RequestID] == c {
+		delete(w.calls, c.inv.RequestID)
+	}
+	w.mu.Unlock()
+	w.logs.untrack(c.inv.RequestID)
 }
 
 // logf records a host diagnostic about the worker.

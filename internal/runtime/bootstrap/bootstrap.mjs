@@ -2,7 +2,10 @@
 // functions, in plain Node (no dependencies). Duro starts it with the
 // function's environment (AWS_LAMBDA_RUNTIME_API, _HANDLER,
 // LAMBDA_TASK_ROOT, ...), in the code directory. It loads the handler once,
-// then serves invocations one at a time, as Lambda's Node.js runtime does.
+// then serves invocations one at a time, as Lambda's Node.js runtime does,
+// or up to AWS_LAMBDA_MAX_CONCURRENCY at once for a function on managed
+// instances (Lambda's multi-concurrency: concurrent /next requests, one
+// handler, console lines tagged with their request id).
 //
 // It also gives durable functions a lean transport to Duro (see
 // LeanDurableClient below): a durable invocation envelope reaches the
@@ -16,12 +19,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import util from 'node:util';
 
 const env = process.env;
 const api = env.AWS_LAMBDA_RUNTIME_API || '';
 const sep = api.lastIndexOf(':');
 const apiHost = api.slice(0, sep);
 const apiPort = Number(api.slice(sep + 1));
+
+// How many invocations this process serves at once (managed instances).
+const maxConcurrency = Math.max(1, Math.floor(Number(env.AWS_LAMBDA_MAX_CONCURRENCY) || 1));
+// Connections a pool keeps warm: one per concurrent request, and a few more.
+const keepConnections = maxConcurrency + 7;
 
 // ---------------------------------------------------------------------------
 // A minimal HTTP/1.1 client over kept-alive TCP connections, for the two
@@ -192,7 +202,7 @@ class HttpPool {
   }
 
   release(c) {
-    if (!c.dead && this.free.length < 8) this.free.push(c);
+    if (!c.dead && this.free.length < keepConnections) this.free.push(c);
     else c.socket.destroy();
   }
 
@@ -578,17 +588,43 @@ function withLeanClient(event) {
   return new DurableExecutionInvocationInputWithClient(event, leanClient);
 }
 
-let currentId = null;
+// The invocations in progress (one, unless on managed instances).
+const inFlight = new Set();
+let initDone = false;
 
 async function fatal(err, type) {
   const body = errorBody(err, type);
   console.error(`${body.errorType}: ${body.errorMessage}`);
   try {
-    if (currentId) await postError(`/invocation/${currentId}/error`, body);
-    else await postError('/init/error', body);
+    if (!initDone) await postError('/init/error', body);
+    else await Promise.allSettled([...inFlight].map((id) => postError(`/invocation/${id}/error`, body)));
   } finally {
     process.exit(129);
   }
+}
+
+// With several invocations at once, a line of output can no longer be
+// told apart by when it was written: console lines carry their request id
+// instead, in the text format of Lambda's Node.js runtime
+// ("<time>\t<request id>\t<LEVEL>\t<message>", the message's own line
+// breaks written as \r so that it stays one line). Duro attributes the
+// lines by that id.
+const requestIds = maxConcurrency > 1 ? new AsyncLocalStorage() : null;
+if (requestIds) {
+  const line = (level, text) =>
+    `${new Date().toISOString()}\t${requestIds.getStore() ?? 'undefined'}\t${level}\t${text.replace(/\r?\n/g, '\r')}\n`;
+  const methods = [
+    ['log', 'INFO', process.stdout], ['info', 'INFO', process.stdout], ['debug', 'DEBUG', process.stdout],
+    ['warn', 'WARN', process.stderr], ['error', 'ERROR', process.stderr],
+  ];
+  for (const [name, level, stream] of methods) {
+    console[name] = (...args) => { stream.write(line(level, util.format(...args))); };
+  }
+  console.trace = function trace(...args) {
+    const e = { name: 'Trace', message: util.format(...args) };
+    Error.captureStackTrace(e, trace);
+    process.stderr.write(line('TRACE', e.stack));
+  };
 }
 process.on('uncaughtException', (err) => fatal(err, 'Runtime.UncaughtException'));
 
@@ -618,6 +654,41 @@ if (env.DURO_NODE_CPU_PROF_DIR) {
 }
 process.on('unhandledRejection', (reason) => fatal(reason, 'Runtime.UnhandledPromiseRejection'));
 
+// serve runs invocations one after the other, for as long as the process
+// lives. A managed-instances worker runs maxConcurrency of these loops.
+async function serve(handler) {
+  for (;;) {
+    const next = await call('GET', '/invocation/next');
+    if (next.status !== 200) throw new Error(`runtime API /next answered ${next.status}: ${next.body}`);
+    const id = next.headers['lambda-runtime-aws-request-id'];
+    if (!requestIds) {
+      // One invocation at a time: the trace id can live in the environment.
+      const trace = next.headers['lambda-runtime-trace-id'];
+      if (trace) env._X_AMZN_TRACE_ID = trace;
+      else delete env._X_AMZN_TRACE_ID;
+    }
+    inFlight.add(id);
+    let outcome;
+    try {
+      const event = withLeanClient(next.body.length ? JSON.parse(next.body.toString('utf8')) : undefined);
+      const context = makeContext(id, next.headers);
+      const result = await (requestIds ? requestIds.run(id, runHandler, handler, event, context) : runHandler(handler, event, context));
+      outcome = { ok: JSON.stringify(result === undefined ? null : result) };
+    } catch (e) {
+      outcome = { err: errorBody(e) };
+    }
+    if (outcome.err) {
+      const report = `Invoke Error: ${outcome.err.errorType}: ${outcome.err.errorMessage}`;
+      if (requestIds) requestIds.run(id, () => console.error(report));
+      else console.error(report);
+      await postError(`/invocation/${id}/error`, outcome.err);
+    } else {
+      await call('POST', `/invocation/${id}/response`, outcome.ok, { 'Content-Type': 'application/json' });
+    }
+    inFlight.delete(id);
+  }
+}
+
 async function main() {
   let handler;
   try {
@@ -628,30 +699,8 @@ async function main() {
     await postError('/init/error', body);
     process.exit(1);
   }
-  for (;;) {
-    const next = await call('GET', '/invocation/next');
-    if (next.status !== 200) throw new Error(`runtime API /next answered ${next.status}: ${next.body}`);
-    const id = next.headers['lambda-runtime-aws-request-id'];
-    const trace = next.headers['lambda-runtime-trace-id'];
-    if (trace) env._X_AMZN_TRACE_ID = trace;
-    else delete env._X_AMZN_TRACE_ID;
-    currentId = id;
-    let outcome;
-    try {
-      const event = withLeanClient(next.body.length ? JSON.parse(next.body.toString('utf8')) : undefined);
-      const result = await runHandler(handler, event, makeContext(id, next.headers));
-      outcome = { ok: JSON.stringify(result === undefined ? null : result) };
-    } catch (e) {
-      outcome = { err: errorBody(e) };
-    }
-    if (outcome.err) {
-      console.error(`Invoke Error: ${outcome.err.errorType}: ${outcome.err.errorMessage}`);
-      await postError(`/invocation/${id}/error`, outcome.err);
-    } else {
-      await call('POST', `/invocation/${id}/response`, outcome.ok, { 'Content-Type': 'application/json' });
-    }
-    currentId = null;
-  }
+  initDone = true;
+  await Promise.all(Array.from({ length: maxConcurrency }, () => serve(handler)));
 }
 
 main().catch((e) => {
