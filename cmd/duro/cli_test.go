@@ -647,6 +647,20 @@ func TestFunctionsCommands(t *testing.T) {
 		t.Errorf("get -o json = %+v", fg)
 	}
 
+	// Managed instances: the flags set CapacityProviderConfig, get shows it.
+	e.ok("functions", "create", "shared", "--runtime", "nodejs22.x", "--handler", "index.handler", "--code-dir", code, "--environment-concurrency", "5")
+	r = e.ok("functions", "get", "shared")
+	wantContains(t, "functions get (managed instances)", r.stdout, "Managed instances", "arn:aws:lambda:us-east-1:123456789012:capacity-provider:duro, up to 5 invocations per worker")
+	e.ok("functions", "create", "shared2", "--runtime", "nodejs22.x", "--handler", "index.handler", "--code-dir", code,
+		"--capacity-provider", "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet")
+	r = e.ok("functions", "get", "shared2")
+	wantContains(t, "functions get (managed instances, default)", r.stdout, "capacity-provider:fleet, up to the runtime's default number of invocations per worker")
+	if r := e.ok("functions", "get", "orders"); strings.Contains(r.stdout, "Managed instances") {
+		t.Errorf("a function without CapacityProviderConfig shows managed instances:\n%s", r.stdout)
+	}
+	e.fails(exitError, []string{"InvalidParameterValueException", "perExecutionEnvironmentMaxConcurrency"},
+		"functions", "create", "bad", "--runtime", "nodejs22.x", "--handler", "index.handler", "--code-dir", code, "--environment-concurrency", "2000")
+
 	r = e.ok("functions", "delete", "plain")
 	wantContains(t, "functions delete", r.stdout, "Deleted plain")
 	e.fails(exitNotFound, []string{"ResourceNotFoundException", "Hint: list the functions with `duro functions list`"}, "functions", "get", "plain")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,6 +86,20 @@ func newFunctionsListCommand(o *clientOptions) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// managedSummary describes a CapacityProviderConfig in a few words; empty
+// for a function that is not on managed instances.
+func managedSummary(c *types.CapacityProviderConfig) string {
+	if c == nil || c.LambdaManagedInstancesCapacityProviderConfig == nil {
+		return ""
+	}
+	mi := c.LambdaManagedInstancesCapacityProviderConfig
+	n := "the runtime's default number of"
+	if mi.PerExecutionEnvironmentMaxConcurrency != nil {
+		n = strconv.Itoa(int(*mi.PerExecutionEnvironmentMaxConcurrency))
+	}
+	return fmt.Sprintf("%s, up to %s invocations per worker", aws.ToString(mi.CapacityProviderArn), n)
 }
 
 // durableSummary describes a DurableConfig in a few words.
@@ -174,6 +189,7 @@ func printFunction(w io.Writer, f *types.FunctionConfiguration, versions []strin
 	field("Runtime", string(f.Runtime))
 	field("Handler", aws.ToString(f.Handler))
 	field("Durable", durableSummary(f.DurableConfig))
+	field("Managed instances", managedSummary(f.CapacityProviderConfig))
 	field("Timeout", fmt.Sprintf("%ds", aws.ToInt32(f.Timeout)))
 	if f.MemorySize != nil {
 		field("Memory", fmt.Sprintf("%d MB", *f.MemorySize))
@@ -201,7 +217,14 @@ type createOptions struct {
 	env                                 []string
 	durable                             bool
 	durableTimeout, retentionDays       int32
+	capacityProvider                    string
+	environmentConcurrency              int32
 }
+
+// defaultCapacityProvider is the capacity provider `functions create`
+// names when only --environment-concurrency is given: Duro records the ARN
+// and provisions nothing.
+const defaultCapacityProvider = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:duro"
 
 // newFunctionsCreateCommand builds `duro functions create`.
 func newFunctionsCreateCommand(o *clientOptions) *cobra.Command {
@@ -212,12 +235,15 @@ func newFunctionsCreateCommand(o *clientOptions) *cobra.Command {
 		Long: `create registers a function (CreateFunction). Its code is a zip archive
 (--zip) or a directory that is zipped (--code-dir, file modes kept). The
 function is durable (it has a DurableConfig) with --durable, --durable-timeout
-or --retention-days. --output json prints the CreateFunction response.`,
+or --retention-days. With --environment-concurrency N (or --capacity-provider)
+it runs on managed instances: each worker serves up to N invocations at once.
+--output json prints the CreateFunction response.`,
 		Example: `  duro functions create orders --runtime nodejs22.x --handler index.handler --code-dir ./orders --durable-timeout 3600
   duro functions create resize --runtime python3.12 --handler app.handler --zip resize.zip --env SIZE=128`,
 		Args: withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := c.input(args[0], cmd.Flags().Changed("durable-timeout"), cmd.Flags().Changed("retention-days"))
+			in, err := c.input(args[0], cmd.Flags().Changed("durable-timeout"), cmd.Flags().Changed("retention-days"),
+				cmd.Flags().Changed("capacity-provider") || cmd.Flags().Changed("environment-concurrency"))
 			if err != nil {
 				return err
 			}
@@ -249,6 +275,8 @@ or --retention-days. --output json prints the CreateFunction response.`,
 	f.BoolVar(&c.durable, "durable", false, "make it a durable function (default execution timeout and retention)")
 	f.Int32Var(&c.durableTimeout, "durable-timeout", 0, "durable execution timeout in seconds (implies --durable)")
 	f.Int32Var(&c.retentionDays, "retention-days", 0, "days a finished execution is kept (implies --durable)")
+	f.StringVar(&c.capacityProvider, "capacity-provider", defaultCapacityProvider, "capacity provider ARN: run the function on managed instances (recorded, not provisioned)")
+	f.Int32Var(&c.environmentConcurrency, "environment-concurrency", 0, "invocations one worker serves at once (PerExecutionEnvironmentMaxConcurrency; implies managed instances; default 64 there)")
 	_ = cmd.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions(runtimeNames(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("zip", "zip")
 	_ = cmd.MarkFlagDirname("code-dir")
@@ -264,9 +292,10 @@ func runtimeNames() []string {
 	return out
 }
 
-// input builds the CreateFunction request; durableTimeoutSet and
-// retentionSet say whether those flags were given.
-func (c *createOptions) input(name string, durableTimeoutSet, retentionSet bool) (*lambda.CreateFunctionInput, error) {
+// input builds the CreateFunction request; durableTimeoutSet,
+// retentionSet and managed say whether those flags (managed: either
+// managed-instances flag) were given.
+func (c *createOptions) input(name string, durableTimeoutSet, retentionSet, managed bool) (*lambda.CreateFunctionInput, error) {
 	switch {
 	case c.runtime == "":
 		return nil, usageErrorf("--runtime is required")
@@ -313,6 +342,13 @@ func (c *createOptions) input(name string, durableTimeoutSet, retentionSet bool)
 		if retentionSet {
 			in.DurableConfig.RetentionPeriodInDays = aws.Int32(c.retentionDays)
 		}
+	}
+	if managed {
+		mi := &types.LambdaManagedInstancesCapacityProviderConfig{CapacityProviderArn: aws.String(c.capacityProvider)}
+		if c.environmentConcurrency != 0 {
+			mi.PerExecutionEnvironmentMaxConcurrency = aws.Int32(c.environmentConcurrency)
+		}
+		in.CapacityProviderConfig = &types.CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig: mi}
 	}
 	return in, nil
 }

@@ -61,6 +61,7 @@ func update(ctx context.Context, reg Registry, in engine.CreateFunctionInput) er
 	_, err := reg.UpdateFunctionConfiguration(ctx, in.FunctionName, engine.UpdateFunctionConfigurationInput{
 		Runtime: &in.Runtime, Handler: &in.Handler, Role: &in.Role, Description: &in.Description,
 		Timeout: in.Timeout, MemorySize: in.MemorySize, Environment: env, DurableConfig: in.DurableConfig,
+		CapacityProviderConfig: in.CapacityProviderConfig,
 	})
 	if err != nil {
 		return err

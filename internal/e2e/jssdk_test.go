@@ -140,5 +140,20 @@ func TestJSSDKWorkflowFromSAMTemplate(t *testing.T) {
 	if fn.DurableConfig == nil || aws.ToInt32(fn.DurableConfig.ExecutionTimeout) != 300 || fn.Environment.Variables["ECHO_FUNCTION"] != "sam-echo:$LATEST" {
 		t.Fatalf("registered configuration: %+v", fn)
 	}
+	// A function on managed instances keeps its CapacityProviderConfig
+	// when registered, and when registered again (an update).
+	for range 2 {
+		cfg, err := e.client.GetFunctionConfiguration(ctx(t), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("sam-concurrent")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if managedConcurrency(cfg.CapacityProviderConfig) != 8 || aws.ToString(cfg.CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.CapacityProviderArn) !=
+			"arn:aws:lambda:us-east-1:123456789012:capacity-provider:Fleet" {
+			t.Fatalf("sam-concurrent: CapacityProviderConfig %+v", cfg.CapacityProviderConfig)
+		}
+		if _, err := devenv.Deploy(ctx(t), e.srv.Engine, tmpl, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	runJSWorkflow(t, e, "sam-workflow")
 }

@@ -36,6 +36,14 @@ func (f Function) CreateFunctionInput() engine.CreateFunctionInput {
 			in.DurableConfig.KMSKeyArn = &k
 		}
 	}
+	if cp := f.CapacityProvider; cp != nil {
+		mi := &engine.ManagedInstancesConfig{CapacityProviderArn: cp.Arn, PerExecutionEnvironmentMaxConcurrency: copyInt32(cp.MaxConcurrency)}
+		if cp.MemoryGiBPerVCpu != nil {
+			m := *cp.MemoryGiBPerVCpu
+			mi.ExecutionEnvironmentMemoryGiBPerVCpu = &m
+		}
+		in.CapacityProviderConfig = &engine.CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig: mi}
+	}
 	return in
 }
 

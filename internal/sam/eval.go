@@ -403,6 +403,12 @@ func (p *parser) attribute(w where, expr, id, attr string, at *yaml.Node) (*yaml
 			return nil, err
 		}
 		return strNode(p.functionArn(name)), nil
+	case ok && isCapacityProviderType(r.typ) && attr == "Arn":
+		name := id
+		if n := mapGet(r.props, "CapacityProviderName"); n != nil && n.Kind == yaml.ScalarNode && !isIntrinsic(n) && n.Value != "" {
+			name = n.Value
+		}
+		return strNode(p.capacityProviderArn(name)), nil
 	case ok && r.typ == "AWS::IAM::Role" && attr == "Arn":
 		name := id
 		if rn := mapGet(r.props, "RoleName"); rn != nil && rn.Kind == yaml.ScalarNode && !isIntrinsic(rn) && rn.Value != "" {
@@ -417,6 +423,13 @@ func (p *parser) attribute(w where, expr, id, attr string, at *yaml.Node) (*yaml
 		return strNode(p.roleArn(id)), nil
 	}
 	return nil, p.errAt(w, at, "%s: no resource named %s", expr, id)
+}
+
+// isCapacityProviderType reports the resource types of a capacity
+// provider (Lambda Managed Instances): nothing Duro provisions, but a
+// function's CapacityProviderConfig names one by its ARN.
+func isCapacityProviderType(typ string) bool {
+	return typ == "AWS::Serverless::CapacityProvider" || typ == "AWS::Lambda::CapacityProvider"
 }
 
 // sub evaluates Fn::Sub.

@@ -246,6 +246,9 @@ func (p *parser) function(r *resource) (Function, error) {
 	if fn.DurableConfig, err = p.durableConfig(r); err != nil {
 		return fn, err
 	}
+	if fn.CapacityProvider, err = p.capacityProvider(r); err != nil {
+		return fn, err
+	}
 	if fn.Architectures, err = p.architectures(r); err != nil {
 		return fn, err
 	}
@@ -393,6 +396,60 @@ func (p *parser) durableConfig(r *resource) (*DurableConfig, error) {
 	}
 	return out, nil
 }
+
+// capacityProvider reads CapacityProviderConfig: SAM's shape on
+// AWS::Serverless::Function, CloudFormation's on AWS::Lambda::Function.
+func (p *parser) capacityProvider(r *resource) (*CapacityProvider, error) {
+	v, w, err := p.prop(r, "CapacityProviderConfig")
+	if err != nil || v == nil {
+		return nil, err
+	}
+	if v.Kind != yaml.MappingNode {
+		return nil, p.errAt(w, v, "must be a mapping, got %s", describe(v))
+	}
+	arnKey := "Arn"
+	if r.typ == TypeLambdaFunction {
+		w = w.key("LambdaManagedInstancesCapacityProviderConfig")
+		mi := mapGet(v, "LambdaManagedInstancesCapacityProviderConfig")
+		if mi == nil || mi.Kind != yaml.MappingNode {
+			return nil, p.errAt(w, v, "must be a mapping, got %s", describe(mi))
+		}
+		v = mi
+		arnKey = "CapacityProviderArn"
+	}
+	out := &CapacityProvider{}
+	a := mapGet(v, arnKey)
+	if isNull(a) {
+		return nil, p.errAt(w.key(arnKey), v, "is required")
+	}
+	if out.Arn, err = p.str(w.key(arnKey), a); err != nil {
+		return nil, err
+	}
+	if !capacityProviderArn.MatchString(out.Arn) {
+		return nil, p.errAt(w.key(arnKey), a, "%q is not a capacity provider ARN (arn:aws:lambda:REGION:ACCOUNT:capacity-provider:NAME)", out.Arn)
+	}
+	if c := mapGet(v, "PerExecutionEnvironmentMaxConcurrency"); !isNull(c) {
+		n, err := p.int32In(w.key("PerExecutionEnvironmentMaxConcurrency"), c, 1, 1600)
+		if err != nil {
+			return nil, err
+		}
+		out.MaxConcurrency = &n
+	}
+	if m := mapGet(v, "ExecutionEnvironmentMemoryGiBPerVCpu"); !isNull(m) {
+		f, err := strconv.ParseFloat(strings.TrimSpace(m.Value), 64)
+		if m.Kind != yaml.ScalarNode || err != nil {
+			return nil, p.errAt(w.key("ExecutionEnvironmentMemoryGiBPerVCpu"), m, "must be a number, got %s", describe(m))
+		}
+		if f < 2 || f > 8 {
+			return nil, p.errAt(w.key("ExecutionEnvironmentMemoryGiBPerVCpu"), m, "must be between 2 and 8, got %v", f)
+		}
+		out.MemoryGiBPerVCpu = &f
+	}
+	return out, nil
+}
+
+// capacityProviderArn is the model's CapacityProviderArn pattern.
+var capacityProviderArn = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+$`)
 
 var architectures = []string{"x86_64", "arm64"}
 

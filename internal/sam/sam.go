@@ -13,7 +13,10 @@
 // [Template.Warnings]. For each function the package reads FunctionName,
 // CodeUri (Code for AWS::Lambda::Function), Handler, Runtime, Description,
 // Role, Timeout, MemorySize, Environment.Variables, DurableConfig,
-// Architectures and the resource-level TestingMetadata block (the
+// CapacityProviderConfig (a GetAtt of an AWS::Serverless::CapacityProvider
+// or AWS::Lambda::CapacityProvider resource's Arn gives the provider's
+// ARN; the provider itself is not provisioned), Architectures and the
+// resource-level TestingMetadata block (the
 // conformance suite's convention: TestingMetadata.TestDescription lists the
 // requirement IDs a function serves). Other properties (Events, Policies,
 // Layers, VpcConfig, …) are not interpreted and their values are never
@@ -169,6 +172,9 @@ type Function struct {
 	Environment map[string]string
 	// DurableConfig is nil for a function that is not durable.
 	DurableConfig *DurableConfig
+	// CapacityProvider is nil unless the function runs on managed
+	// instances (CapacityProviderConfig).
+	CapacityProvider *CapacityProvider
 	// Architectures is nil when unset.
 	Architectures []string
 	// TestingMetadata is the resource-level TestingMetadata block, raw
@@ -187,6 +193,21 @@ type DurableConfig struct {
 	RetentionPeriodInDays *int32
 	// KMSKeyArn is empty when unset.
 	KMSKeyArn string
+}
+
+// CapacityProvider is a function's CapacityProviderConfig: SAM's Arn,
+// PerExecutionEnvironmentMaxConcurrency and
+// ExecutionEnvironmentMemoryGiBPerVCpu, or CloudFormation's
+// LambdaManagedInstancesCapacityProviderConfig with the same members.
+type CapacityProvider struct {
+	// Arn is the capacity provider's ARN.
+	Arn string
+	// MaxConcurrency is PerExecutionEnvironmentMaxConcurrency; nil when
+	// unset.
+	MaxConcurrency *int32
+	// MemoryGiBPerVCpu is ExecutionEnvironmentMemoryGiBPerVCpu; nil when
+	// unset.
+	MemoryGiBPerVCpu *float64
 }
 
 // Error is a template error. Its message names the file, then the section
@@ -551,6 +572,10 @@ func (p *parser) computeName(r *resource) (string, bool, error) {
 
 func (p *parser) functionArn(name string) string {
 	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p.opts.Partition, p.opts.Region, p.opts.AccountID, name)
+}
+
+func (p *parser) capacityProviderArn(name string) string {
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:capacity-provider:%s", p.opts.Partition, p.opts.Region, p.opts.AccountID, name)
 }
 
 func (p *parser) roleArn(name string) string {

@@ -308,6 +308,10 @@ func TestErrors(t *testing.T) {
 		{"memory_list", nil, `resource OrderFn: property MemorySize: must be an integer, got a list`},
 		{"retention_string", nil, `resource OrderFn: property DurableConfig.RetentionPeriodInDays: must be an integer, got "seven"`},
 		{"bad_arch", nil, `resource OrderFn: property Architectures[0]: must be x86_64 or arm64, got "sparc"`},
+		{"capacity_arn", nil, `resource OrderFn: property CapacityProviderConfig.Arn: "arn:aws:lambda:us-east-1:123456789012:function:nope" is not a capacity provider ARN (arn:aws:lambda:REGION:ACCOUNT:capacity-provider:NAME)`},
+		{"capacity_concurrency", nil, `resource OrderFn: property CapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency: must be between 1 and 1600, got 0`},
+		{"capacity_memory", nil, `resource OrderFn: property CapacityProviderConfig.ExecutionEnvironmentMemoryGiBPerVCpu: must be a number, got "lots"`},
+		{"capacity_no_arn", nil, `resource OrderFn: property CapacityProviderConfig.Arn: is required`},
 		{"bad_function_name", nil, `resource OrderFn: property FunctionName: "has spaces" is not a valid function name (1-64 letters, digits, '-' or '_')`},
 		{"duplicate_name", nil, `resource Second: property FunctionName: function name "same" is also used by resource First`},
 		{"name_cycle", nil, `resource B: property FunctionName: !Sub ${A}: the FunctionName of resource A depends on itself (a reference cycle)`},
@@ -408,6 +412,29 @@ func TestCreateFunctionInput(t *testing.T) {
 	plain := fn(t, load(t, "basic.yaml", Options{}), "PlainFn").CreateFunctionInput()
 	if plain.Environment != nil || plain.DurableConfig != nil || plain.Timeout != nil {
 		t.Errorf("PlainFn: got %+v, want no Environment, DurableConfig or Timeout", plain)
+	}
+}
+
+// CapacityProviderConfig in SAM's shape and in CloudFormation's, with the
+// provider's ARN from a GetAtt of the capacity provider resource.
+func TestCapacityProviderConfig(t *testing.T) {
+	tpl := load(t, "managed.yaml", Options{})
+	four := 4.0
+	want := &engine.CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig: &engine.ManagedInstancesConfig{
+		CapacityProviderArn:                   "arn:aws:lambda:us-east-1:123456789012:capacity-provider:shared-fleet",
+		PerExecutionEnvironmentMaxConcurrency: i32(32), ExecutionEnvironmentMemoryGiBPerVCpu: &four,
+	}}
+	if got := fn(t, tpl, "ManagedFn").CreateFunctionInput().CapacityProviderConfig; !reflect.DeepEqual(got, want) {
+		t.Errorf("ManagedFn: CapacityProviderConfig %+v, want %+v", got.LambdaManagedInstancesCapacityProviderConfig, want.LambdaManagedInstancesCapacityProviderConfig)
+	}
+	want = &engine.CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig: &engine.ManagedInstancesConfig{
+		CapacityProviderArn: "arn:aws:lambda:us-east-1:123456789012:capacity-provider:Unnamed",
+	}}
+	if got := fn(t, tpl, "RawFn").CreateFunctionInput().CapacityProviderConfig; !reflect.DeepEqual(got, want) {
+		t.Errorf("RawFn: CapacityProviderConfig %+v, want %+v", got.LambdaManagedInstancesCapacityProviderConfig, want.LambdaManagedInstancesCapacityProviderConfig)
+	}
+	if got := fn(t, load(t, "basic.yaml", Options{}), "OrderFn").CreateFunctionInput().CapacityProviderConfig; got != nil {
+		t.Errorf("a function without CapacityProviderConfig got %+v", got)
 	}
 }
 
