@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -281,5 +282,57 @@ func TestManagedInstancesJSSDKExecutionsShareAWorker(t *testing.T) {
 		if !sameStrings(stepLines, want) {
 			t.Errorf("execution %d: step lines %q, want %q", i+1, stepLines, want)
 		}
+	}
+}
+
+// managedTimeoutHandler sleeps as long as its event says.
+const managedTimeoutHandler = `
+exports.handler = async (event) => {
+  await new Promise((r) => setTimeout(r, event.sleepMs));
+  return { pid: process.pid };
+};
+`
+
+// On managed instances a timeout fails that invocation only: the worker
+// and the invocations running beside it go on (Lambda's documented
+// behaviour there), where a Lambda-default worker is killed.
+func TestManagedInstancesTimeoutFailsOneInvocation(t *testing.T) {
+	t.Parallel()
+	hostNeed(t, "node")
+	e := newEnv(t)
+	if _, err := e.client.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
+		FunctionName: aws.String("managed-timeout"), Role: aws.String("arn:aws:iam::123456789012:role/duro-test"),
+		Runtime: types.RuntimeNodejs22x, Handler: aws.String("index.handler"), Timeout: aws.Int32(2),
+		Code:                   &types.FunctionCode{ZipFile: hostZip(t, hostFile{name: "index.js", body: managedTimeoutHandler})},
+		CapacityProviderConfig: managedConfig(4),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var warm struct{ Pid int }
+	e.hostInvokePlain("managed-timeout", `{"sleepMs":0}`, &warm)
+
+	slow := make(chan *lambda.InvokeOutput, 1)
+	go func() {
+		out, err := e.client.Invoke(ctx(t), &lambda.InvokeInput{FunctionName: aws.String("managed-timeout"), Payload: []byte(`{"sleepMs":10000}`)})
+		if err != nil {
+			t.Errorf("slow Invoke: %v", err)
+		}
+		slow <- out
+	}()
+	time.Sleep(time.Second)
+	// Runs from 1 s to 2.5 s: across the slow one's deadline at 2 s.
+	var beside struct{ Pid int }
+	e.hostInvokePlain("managed-timeout", `{"sleepMs":1500}`, &beside)
+	out := <-slow
+	if out == nil {
+		t.FailNow()
+	}
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "Sandbox.Timedout") {
+		t.Errorf("slow invocation: function error %q, payload %s; want Sandbox.Timedout", aws.ToString(out.FunctionError), out.Payload)
+	}
+	var after struct{ Pid int }
+	e.hostInvokePlain("managed-timeout", `{"sleepMs":0}`, &after)
+	if beside.Pid != warm.Pid || after.Pid != warm.Pid {
+		t.Errorf("processes: warm %d, beside the timeout %d, after it %d; want one worker throughout", warm.Pid, beside.Pid, after.Pid)
 	}
 }

@@ -185,6 +185,9 @@ func (w *worker) invoke(ctx context.Context, inv engine.Invocation) (resp engine
 		}
 		return resp, w.exitError(inv), false
 	case <-ctx.Done():
+		if w.timesOutAlone(ctx) {
+			return resp, w.deadlineError(ctx, inv), true
+		}
 		w.kill()
 		return resp, w.deadlineError(ctx, inv), false
 	}
@@ -203,9 +206,24 @@ func (w *worker) invoke(ctx context.Context, inv engine.Invocation) (resp engine
 			return r, nil, true
 		default:
 		}
+		if w.timesOutAlone(ctx) {
+			return resp, w.deadlineError(ctx, inv), true
+		}
 		w.kill()
 		return resp, w.deadlineError(ctx, inv), false
 	}
+}
+
+// timesOutAlone reports whether an invocation whose context ended fails
+// alone, leaving its worker running: on managed instances (several slots)
+// a timeout fails only that invocation, as on Lambda, which there neither
+// stops the handler nor the other invocations of the environment. A late
+// answer from the handler is refused (the invocation is forgotten). A
+// single-slot worker is killed at its invocation's deadline, as Lambda
+// ends the environment, and so is any worker when the invocation is
+// abandoned rather than timed out (shutdown).
+func (w *worker) timesOutAlone(ctx context.Context) bool {
+	return w.slots > 1 && errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
 
 // lateResult picks up an answer the runtime sent just before it exited.
