@@ -18,6 +18,7 @@ import (
 func newServeCommand() *cobra.Command {
 	var cfg server.Config
 	var logLevel string
+	var logRetentionDays int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the durable execution service (AWS Lambda wire API) on an embedded store",
@@ -26,6 +27,10 @@ func newServeCommand() *cobra.Command {
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return err
 			}
+			if logRetentionDays < 0 {
+				return usageErrorf("--log-retention-days must be 0 (the default execution retention) or more, not %d", logRetentionDays)
+			}
+			cfg.LogRetention = time.Duration(logRetentionDays) * 24 * time.Hour
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -49,6 +54,7 @@ func newServeCommand() *cobra.Command {
 	f := cmd.Flags()
 	addServerFlags(f, &cfg, &logLevel)
 	f.StringVar(&cfg.DataDir, "data-dir", envOr("DURO_DATA_DIR", "./.duro"), "directory of the embedded store (env DURO_DATA_DIR)")
+	f.IntVar(&logRetentionDays, "log-retention-days", 0, "days the log lines of plain (non-durable) invocations are kept; an execution's lines go with it (0: the default execution retention, 14 days)")
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", os.Getenv(tracing.EndpointVariable), "export OpenTelemetry traces over OTLP/HTTP to this base URL, e.g. http://localhost:4318 (env "+tracing.EndpointVariable+"; empty: off)")
 	return cmd
 }
