@@ -113,6 +113,7 @@ only: the embedded server and the load generator).`,
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	f.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile taken after the run to this file")
 	f.IntVar(&cfg.Workers, "workers", 0, "--client js: Node worker processes per function of the embedded server (default 10, Duro's default)")
+	f.StringVar(&cfg.NodeCommand, "node", "", "--client js: Node.js the embedded server runs the function on (default: node on PATH)")
 	f.IntVar(&cfg.EnvironmentConcurrency, "environment-concurrency", 0, "--client js: run the function on managed instances with this PerExecutionEnvironmentMaxConcurrency (each Node worker serves that many invocations at once; 0: one at a time, Lambda's default)")
 	f.BoolVar(&leanNode, "lean-node-client", true, "--client js: let the SDK use the Node bootstrap's lean client (false: DURO_NODE_LEAN_CLIENT=0, @aws-sdk/client-lambda)")
 	f.StringArrayVar(&functionEnv, "function-env", nil, "--client js: KEY=VALUE added to the function's environment (repeatable)")
@@ -159,6 +160,12 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 		transport := "lean Node client"
 		if r.NodeLeanClient != nil && !*r.NodeLeanClient {
 			transport = "@aws-sdk/client-lambda"
+		}
+		if r.NodeVersion != "" {
+			transport = "Node " + r.NodeVersion + ", " + transport
+		}
+		if r.EnvironmentConcurrency > 0 {
+			transport += fmt.Sprintf(", up to %d invocations each", r.EnvironmentConcurrency)
 		}
 		fmt.Fprintf(tw, "node workers\t%d processes (%s): CPU %.2f s (%.0f %% of one core), RSS %.1f MB\n",
 			r.WorkerProcesses, transport, r.WorkerCPUSeconds, r.WorkerCPUPercent, r.WorkerRSSMB)

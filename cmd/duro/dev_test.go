@@ -46,6 +46,15 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 	}
 	write(filepath.Join(dir, "template.yaml"), devTemplate)
 	write(filepath.Join(src, "index.js"), `exports.handler = async () => "v1";`)
+	// --node names the interpreter: a wrapper that leaves a mark, then
+	// runs the real one.
+	nodePath, _ := exec.LookPath("node")
+	mark := filepath.Join(dir, "wrapper-ran")
+	wrapper := filepath.Join(dir, "my-node")
+	write(wrapper, "#!/bin/sh\ntouch '"+mark+"'\nexec '"+nodePath+"' \"$@\"\n")
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -53,7 +62,7 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"dev", "--template", filepath.Join(dir, "template.yaml"),
-			"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "error"}, &stdout, &stderr)
+			"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "error", "--node", wrapper}, &stdout, &stderr)
 	}()
 	urlRe := regexp.MustCompile(`serving the AWS Lambda API at (http://\S+)`)
 	var endpoint string
@@ -86,6 +95,9 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 	}
 	if got := invoke(); got != `"v1"` {
 		t.Fatalf("first invoke = %s, want \"v1\"", got)
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Errorf("the function did not run on the --node interpreter: %v", err)
 	}
 
 	write(filepath.Join(src, "index.js"), `exports.handler = async () => "v2";`)

@@ -65,4 +65,6 @@ func addServerFlags(f *pflag.FlagSet, cfg *server.Config, logLevel *string) {
 	f.StringVar(&cfg.Region, "region", envOr("DURO_REGION", "us-east-1"), "region used in ARNs (env DURO_REGION)")
 	f.StringVar(&cfg.AccountID, "account-id", envOr("DURO_ACCOUNT_ID", "123456789012"), "12-digit account id used in ARNs (env DURO_ACCOUNT_ID)")
 	f.StringVar(logLevel, "log-level", envOr("DURO_LOG_LEVEL", "info"), "debug, info, warn or error")
+	f.StringVar(&cfg.Runtime.NodeCommand, "node", envOr("DURO_NODE", "node"), "Node.js that runs nodejs* functions: a command on PATH or a path (env DURO_NODE)")
+	f.StringVar(&cfg.Runtime.PythonCommand, "python", envOr("DURO_PYTHON", "python3"), "Python that runs python3.* functions: a command on PATH or a path (env DURO_PYTHON)")
 }

@@ -128,6 +128,9 @@ type Config struct {
 	// Workers is the embedded server's limit of worker processes per
 	// function (runtime.Config.MaxConcurrency); default Duro's, 10.
 	Workers int
+	// NodeCommand is the Node.js the embedded server runs the function
+	// on (runtime.Config.NodeCommand); default "node" on PATH.
+	NodeCommand string
 	// EnvironmentConcurrency, when positive, puts the function on managed
 	// instances with this PerExecutionEnvironmentMaxConcurrency: each Node
 	// worker serves that many invocations at once instead of one.
@@ -211,6 +214,9 @@ func (c *Config) defaults() error {
 	if c.Workers != 0 && c.Endpoint != "" {
 		return errors.New("--workers sets the embedded server's worker pool; a remote server has its own")
 	}
+	if c.NodeCommand != "" && (c.Client != ClientJS || c.Endpoint != "") {
+		return errors.New("--node sets the Node.js of the embedded server's workers (--client js without --endpoint)")
+	}
 	if c.ServerPID != 0 && c.Endpoint == "" {
 		return errors.New("--server-pid needs --endpoint (an embedded server is this process)")
 	}
@@ -275,6 +281,8 @@ type Result struct {
 	// checkpoint (validate, apply, commit; from /metrics), since the
 	// checkpoints are not sent by the load generator.
 	NodeLeanClient *bool `json:"node_lean_client,omitempty"`
+	// NodeVersion is the version of the Node.js that ran the workers.
+	NodeVersion string `json:"node_version,omitempty"`
 	// EnvironmentConcurrency is --environment-concurrency (JS client).
 	EnvironmentConcurrency int     `json:"environment_concurrency,omitempty"`
 	WorkerProcesses        int     `json:"worker_processes,omitempty"`
@@ -376,6 +384,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		lean := !cfg.NoLeanNodeClient
 		res.NodeLeanClient = &lean
 		res.EnvironmentConcurrency = cfg.EnvironmentConcurrency
+		if cfg.Endpoint == "" {
+			res.NodeVersion = nodeVersion(cfg.NodeCommand)
+		}
 		if err := createJSFunction(ctx, setup, fn, cfg); err != nil {
 			return nil, err
 		}
@@ -564,7 +575,7 @@ func startTarget(ctx context.Context, cfg *Config, m *measurements) (*target, er
 		dir, cleanupDir = d, func() { os.RemoveAll(d) }
 	}
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, Region: "us-east-1", AccountID: "123456789012", Logger: cfg.Logger,
-		Runtime: runtime.Config{MaxConcurrency: cfg.Workers}})
+		Runtime: runtime.Config{MaxConcurrency: cfg.Workers, NodeCommand: cfg.NodeCommand}})
 	if err != nil {
 		cleanupDir()
 		return nil, fmt.Errorf("start embedded server: %w", err)

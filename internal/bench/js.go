@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -218,6 +219,19 @@ func createJSFunction(ctx context.Context, client *lambda.Client, name string, c
 		return fmt.Errorf("create function %s: %w", name, err)
 	}
 	return nil
+}
+
+// nodeVersion asks the Node.js the embedded server runs (command, default
+// "node") for its version; empty if it cannot tell.
+func nodeVersion(command string) string {
+	if command == "" {
+		command = "node"
+	}
+	out, err := exec.Command(command, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // jsWorkers is the size of the Node worker pool the runs assume: the

@@ -55,6 +55,9 @@ func TestRunJS(t *testing.T) {
 			if r.Invocations != executions || r.InvocationErrors != 0 {
 				t.Errorf("invocations %d (%d failed), want %d", r.Invocations, r.InvocationErrors, executions)
 			}
+			if !strings.HasPrefix(r.NodeVersion, "v") {
+				t.Errorf("node_version = %q, want the workers' Node.js version", r.NodeVersion)
+			}
 			if r.NodeLeanClient == nil || *r.NodeLeanClient != lean {
 				t.Errorf("node_lean_client = %v, want %v", r.NodeLeanClient, lean)
 			}
@@ -83,6 +86,8 @@ func TestJSConfig(t *testing.T) {
 		{Config{Workers: 4}, "apply to --client js"},
 		{Config{NoLeanNodeClient: true}, "apply to --client js"},
 		{Config{EnvironmentConcurrency: 4}, "apply to --client js"},
+		{Config{NodeCommand: "node"}, "--client js without --endpoint"},
+		{Config{Client: ClientJS, NodeCommand: "node", Endpoint: "http://127.0.0.1:9014"}, "--client js without --endpoint"},
 		{Config{Client: ClientJS, EnvironmentConcurrency: 1601}, "between 1 and 1600"},
 		{Config{Client: ClientJS, Workers: 4, Endpoint: "http://127.0.0.1:9014"}, "remote server has its own"},
 		{Config{Client: "bogus"}, "unknown client"},
