@@ -67,6 +67,9 @@ type hostFn struct {
 	timeout int32
 	durable bool
 	env     map[string]string
+	// managed, when positive, puts the function on managed instances with
+	// this PerExecutionEnvironmentMaxConcurrency.
+	managed int32
 }
 
 // hostCreate creates a function from an archive.
@@ -87,6 +90,9 @@ func (e *env) hostCreate(name string, f hostFn) *lambda.CreateFunctionOutput {
 	}
 	if f.env != nil {
 		in.Environment = &types.Environment{Variables: f.env}
+	}
+	if f.managed > 0 {
+		in.CapacityProviderConfig = managedConfig(f.managed)
 	}
 	out, err := e.client.CreateFunction(ctx(e.t), in)
 	if err != nil {

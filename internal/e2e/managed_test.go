@@ -143,14 +143,8 @@ func TestManagedInstancesNodeWorkerServesInvocationsAtOnce(t *testing.T) {
 	t.Parallel()
 	hostNeed(t, "node")
 	e := newEnv(t)
-	if _, err := e.client.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("managed-node"), Role: aws.String("arn:aws:iam::123456789012:role/duro-test"),
-		Runtime: types.RuntimeNodejs22x, Handler: aws.String("index.handler"), Timeout: aws.Int32(30),
-		Code:                   &types.FunctionCode{ZipFile: hostZip(t, hostFile{name: "index.js", body: managedPlainHandler})},
-		CapacityProviderConfig: managedConfig(4),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e.hostCreate("managed-node", hostFn{runtime: types.RuntimeNodejs22x, handler: "index.handler", timeout: 30, managed: 4,
+		code: hostZip(t, hostFile{name: "index.js", body: managedPlainHandler})})
 	type result struct {
 		Pid        int
 		Start, End int64
@@ -221,15 +215,8 @@ func TestManagedInstancesJSSDKExecutionsShareAWorker(t *testing.T) {
 	t.Parallel()
 	jsWorkflowReady(t)
 	e := newEnv(t)
-	if _, err := e.client.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("managed-js"), Role: aws.String("arn:aws:iam::123456789012:role/duro-test"),
-		Runtime: types.RuntimeNodejs22x, Handler: aws.String("concurrent.handler"), Timeout: aws.Int32(30),
-		Code:                   &types.FunctionCode{ZipFile: zipDir(t, jsWorkflowDir)},
-		DurableConfig:          &types.DurableConfig{ExecutionTimeout: aws.Int32(300)},
-		CapacityProviderConfig: managedConfig(8),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e.hostCreate("managed-js", hostFn{runtime: types.RuntimeNodejs22x, handler: "concurrent.handler", timeout: 30, durable: true,
+		managed: 8, code: zipDir(t, jsWorkflowDir)})
 	type result struct {
 		N    int
 		Pids []int
@@ -300,14 +287,8 @@ func TestManagedInstancesTimeoutFailsOneInvocation(t *testing.T) {
 	t.Parallel()
 	hostNeed(t, "node")
 	e := newEnv(t)
-	if _, err := e.client.CreateFunction(ctx(t), &lambda.CreateFunctionInput{
-		FunctionName: aws.String("managed-timeout"), Role: aws.String("arn:aws:iam::123456789012:role/duro-test"),
-		Runtime: types.RuntimeNodejs22x, Handler: aws.String("index.handler"), Timeout: aws.Int32(2),
-		Code:                   &types.FunctionCode{ZipFile: hostZip(t, hostFile{name: "index.js", body: managedTimeoutHandler})},
-		CapacityProviderConfig: managedConfig(4),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e.hostCreate("managed-timeout", hostFn{runtime: types.RuntimeNodejs22x, handler: "index.handler", timeout: 2, managed: 4,
+		code: hostZip(t, hostFile{name: "index.js", body: managedTimeoutHandler})})
 	var warm struct{ Pid int }
 	e.hostInvokePlain("managed-timeout", `{"sleepMs":0}`, &warm)
 
