@@ -77,6 +77,14 @@ func TestManagedInstancesConfiguration(t *testing.T) {
 	if got := managedConcurrency(fn.Configuration.CapacityProviderConfig); got != 3 {
 		t.Errorf("after UpdateFunctionConfiguration: concurrency %d, want 3", got)
 	}
+	// A published version keeps the configuration of $LATEST it was made from.
+	v1, err := e.client.PublishVersion(c, &lambda.PublishVersionInput{FunctionName: aws.String("managed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := managedConcurrency(v1.CapacityProviderConfig); got != 3 || aws.ToString(v1.Version) != "1" {
+		t.Errorf("PublishVersion: version %s with concurrency %d, want version 1 with 3", aws.ToString(v1.Version), got)
+	}
 
 	// Bad configurations are refused with AWS's validation message and
 	// change nothing. Raw requests: the Go SDK itself refuses the ones
