@@ -197,6 +197,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	go s.runCommitter()
 	go s.runCheckpointer(s.ckptStop, s.ckptDone)
+	go prefetch(path)
 	return s, nil
 }
 
