@@ -860,13 +860,3 @@ func TestOutputHelpers(t *testing.T) {
 		t.Errorf("exitCodeOf(plain error) = %d", code)
 	}
 }
-
-// A negative log retention is refused before the server starts.
-func TestServeLogRetentionFlag(t *testing.T) {
-	t.Parallel()
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--log-retention-days", "-1"}, &stdout, &stderr)
-	if code != exitUsage || !strings.Contains(stderr.String(), "--log-retention-days must be 0") {
-		t.Errorf("exit %d, stderr %q; want a usage error about --log-retention-days", code, stderr.String())
-	}
-}

@@ -25,6 +25,13 @@ Resources:
       Runtime: nodejs22.x
       Handler: index.handler
       CodeUri: src/
+  PyGreeter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: py-greeter
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: pysrc/
 `
 
 // `duro dev --template` registers a template's functions, serves them, and
@@ -46,15 +53,28 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 	}
 	write(filepath.Join(dir, "template.yaml"), devTemplate)
 	write(filepath.Join(src, "index.js"), `exports.handler = async () => "v1";`)
-	// --node names the interpreter: a wrapper that leaves a mark, then
-	// runs the real one.
-	nodePath, _ := exec.LookPath("node")
-	mark := filepath.Join(dir, "wrapper-ran")
-	wrapper := filepath.Join(dir, "my-node")
-	write(wrapper, "#!/bin/sh\ntouch '"+mark+"'\nexec '"+nodePath+"' \"$@\"\n")
-	if err := os.Chmod(wrapper, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "pysrc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	write(filepath.Join(dir, "pysrc", "app.py"), "def handler(event, context):\n    return \"py\"\n")
+	// --node and --python name the interpreters: wrappers that leave a
+	// mark, then run the real ones.
+	wrap := func(command string) (wrapper, mark string) {
+		t.Helper()
+		real, err := exec.LookPath(command)
+		if err != nil {
+			t.Fatalf("%s is needed (CI installs it): %v", command, err)
+		}
+		mark = filepath.Join(dir, command+"-wrapper-ran")
+		wrapper = filepath.Join(dir, "my-"+command)
+		write(wrapper, "#!/bin/sh\ntouch '"+mark+"'\nexec '"+real+"' \"$@\"\n")
+		if err := os.Chmod(wrapper, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return wrapper, mark
+	}
+	wrapper, mark := wrap("node")
+	pyWrapper, pyMark := wrap("python3")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -62,7 +82,7 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"dev", "--template", filepath.Join(dir, "template.yaml"),
-			"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "error", "--node", wrapper}, &stdout, &stderr)
+			"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "error", "--node", wrapper, "--python", pyWrapper}, &stdout, &stderr)
 	}()
 	urlRe := regexp.MustCompile(`serving the AWS Lambda API at (http://\S+)`)
 	var endpoint string
@@ -82,9 +102,9 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	client := durable.NewClient(endpoint)
-	invoke := func() string {
+	invokeFn := func(name string) string {
 		t.Helper()
-		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("greeter"), Payload: []byte(`{}`)})
+		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatalf("Invoke: %v", err)
 		}
@@ -93,11 +113,18 @@ func TestDevRunsTemplateAndReloadsOnChange(t *testing.T) {
 		}
 		return string(out.Payload)
 	}
+	invoke := func() string { return invokeFn("greeter") }
 	if got := invoke(); got != `"v1"` {
 		t.Fatalf("first invoke = %s, want \"v1\"", got)
 	}
 	if _, err := os.Stat(mark); err != nil {
 		t.Errorf("the function did not run on the --node interpreter: %v", err)
+	}
+	if got := invokeFn("py-greeter"); got != `"py"` {
+		t.Fatalf("py-greeter = %s, want \"py\"", got)
+	}
+	if _, err := os.Stat(pyMark); err != nil {
+		t.Errorf("the Python function did not run on the --python interpreter: %v", err)
 	}
 
 	write(filepath.Join(src, "index.js"), `exports.handler = async () => "v2";`)

@@ -190,12 +190,12 @@ func checkCapacityProviderConfig(v *violations, c *engine.CapacityProviderConfig
 	}
 	const prefix = "capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig."
 	v.required(prefix+"capacityProviderArn", mi.CapacityProviderArn, ruleCapacityProviderArn)
-	v.optInt(prefix+"perExecutionEnvironmentMaxConcurrency", mi.PerExecutionEnvironmentMaxConcurrency, 1, maxEnvironmentConcurrency)
-	if m := mi.ExecutionEnvironmentMemoryGiBPerVCpu; m != nil && (*m < minMemoryPerVCpu || *m > maxMemoryPerVCpu) {
+	v.optInt(prefix+"perExecutionEnvironmentMaxConcurrency", mi.PerExecutionEnvironmentMaxConcurrency, 1, engine.MaxEnvironmentConcurrency)
+	if m := mi.ExecutionEnvironmentMemoryGiBPerVCpu; m != nil && (*m < engine.MinMemoryGiBPerVCpu || *m > engine.MaxMemoryGiBPerVCpu) {
 		s := javaDouble(*m)
-		constraint := "Member must have value greater than or equal to " + javaDouble(minMemoryPerVCpu)
-		if *m > maxMemoryPerVCpu {
-			constraint = "Member must have value less than or equal to " + javaDouble(maxMemoryPerVCpu)
+		constraint := "Member must have value greater than or equal to " + javaDouble(engine.MinMemoryGiBPerVCpu)
+		if *m > engine.MaxMemoryGiBPerVCpu {
+			constraint = "Member must have value less than or equal to " + javaDouble(engine.MaxMemoryGiBPerVCpu)
 		}
 		v.add(prefix+"executionEnvironmentMemoryGiBPerVCpu", &s, false, constraint)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/duro-run/duro/internal/engine"
 )
 
 // stringRule is a string constraint of the service model: a length range and
@@ -155,8 +157,7 @@ var (
 	ruleRoleArn             = newStringRule(0, 10000, `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
 	ruleHandler             = newStringRule(0, 128, `[^\s]+`)
 	ruleKMSKeyArn           = newStringRule(0, 10000, `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`)
-	ruleCapacityProviderArn = newStringRule(1, 140,
-		`arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+`)
+	ruleCapacityProviderArn = newStringRule(1, 140, engine.CapacityProviderArnPattern)
 	// EnvironmentVariableName; a max of 0 means no length limit.
 	ruleEnvVarName = newStringRule(0, 0, `[a-zA-Z]([a-zA-Z0-9_])+`)
 )

@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/duro-run/duro/internal/durable"
+	"github.com/duro-run/duro/internal/engine"
 	"github.com/duro-run/duro/internal/runtime"
 	"github.com/duro-run/duro/internal/server"
 )
@@ -208,8 +209,8 @@ func (c *Config) defaults() error {
 	if c.Client != ClientJS && (c.Workers != 0 || c.EnvironmentConcurrency != 0 || c.NoLeanNodeClient || len(c.FunctionEnv) > 0 || c.JSDir != "" || c.Warmup != 0) {
 		return errors.New("--workers, --environment-concurrency, --lean-node-client, --function-env, --js-dir and --warmup apply to --client js")
 	}
-	if c.EnvironmentConcurrency < 0 || c.EnvironmentConcurrency > 1600 {
-		return errors.New("--environment-concurrency must be between 1 and 1600 (0: one invocation per worker)")
+	if c.EnvironmentConcurrency < 0 || c.EnvironmentConcurrency > engine.MaxEnvironmentConcurrency {
+		return fmt.Errorf("--environment-concurrency must be between 1 and %d (0: one invocation per worker)", engine.MaxEnvironmentConcurrency)
 	}
 	if c.Workers != 0 && c.Endpoint != "" {
 		return errors.New("--workers sets the embedded server's worker pool; a remote server has its own")

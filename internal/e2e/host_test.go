@@ -67,8 +67,9 @@ type hostFn struct {
 	timeout int32
 	durable bool
 	env     map[string]string
-	// managed, when positive, puts the function on managed instances with
-	// this PerExecutionEnvironmentMaxConcurrency.
+	// managed, when not 0, puts the function on managed instances with
+	// this PerExecutionEnvironmentMaxConcurrency, or (when negative) with
+	// none, leaving the runtime's default.
 	managed int32
 }
 
@@ -91,8 +92,8 @@ func (e *env) hostCreate(name string, f hostFn) *lambda.CreateFunctionOutput {
 	if f.env != nil {
 		in.Environment = &types.Environment{Variables: f.env}
 	}
-	if f.managed > 0 {
-		in.CapacityProviderConfig = managedConfig(f.managed)
+	if f.managed != 0 {
+		in.CapacityProviderConfig = managedConfig(max(f.managed, 0))
 	}
 	out, err := e.client.CreateFunction(ctx(e.t), in)
 	if err != nil {

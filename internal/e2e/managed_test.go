@@ -325,3 +325,24 @@ func TestManagedInstancesTimeoutFailsOneInvocation(t *testing.T) {
 		t.Errorf("processes: warm %d, beside the timeout %d, after it %d; want one worker throughout", warm.Pid, beside.Pid, after.Pid)
 	}
 }
+
+// Without PerExecutionEnvironmentMaxConcurrency a Node worker takes
+// Lambda's Node default, 64 at once; Duro's Python bootstrap serves one
+// invocation per process, so a Python worker is told nothing.
+func TestManagedInstancesDefaultConcurrency(t *testing.T) {
+	t.Parallel()
+	hostNeed(t, "node")
+	hostNeed(t, "python3")
+	e := newEnv(t)
+	e.hostCreate("managed-node-default", hostFn{runtime: types.RuntimeNodejs22x, handler: "index.handler", timeout: 30, managed: -1,
+		code: hostZip(t, hostFile{name: "index.js", body: `exports.handler = async () => ({ max: process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? "unset" });`})})
+	e.hostCreate("managed-python", hostFn{runtime: types.RuntimePython312, handler: "app.handler", timeout: 30, managed: 8,
+		code: hostZip(t, hostFile{name: "app.py", body: "import os\ndef handler(event, context):\n    return {\"max\": os.environ.get(\"AWS_LAMBDA_MAX_CONCURRENCY\", \"unset\")}\n"})})
+	for _, tc := range []struct{ fn, want string }{{"managed-node-default", "64"}, {"managed-python", "unset"}} {
+		var got struct{ Max string }
+		e.hostInvokePlain(tc.fn, `{}`, &got)
+		if got.Max != tc.want {
+			t.Errorf("%s: AWS_LAMBDA_MAX_CONCURRENCY = %q, want %q", tc.fn, got.Max, tc.want)
+		}
+	}
+}

@@ -29,6 +29,20 @@ type CapacityProviderConfig struct {
 	LambdaManagedInstancesCapacityProviderConfig *ManagedInstancesConfig `json:"LambdaManagedInstancesCapacityProviderConfig,omitempty"`
 }
 
+// The service model's limits of a managed-instances configuration, shared
+// by the wire layer and the template parser, which both check them.
+const (
+	// CapacityProviderArnPattern is CapacityProviderArn's pattern (1 to 140
+	// characters), unanchored.
+	CapacityProviderArnPattern = `arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+`
+	// MaxEnvironmentConcurrency bounds PerExecutionEnvironmentMaxConcurrency
+	// (from 1).
+	MaxEnvironmentConcurrency = 1600
+	// MinMemoryGiBPerVCpu and MaxMemoryGiBPerVCpu bound
+	// ExecutionEnvironmentMemoryGiBPerVCpu.
+	MinMemoryGiBPerVCpu, MaxMemoryGiBPerVCpu = 2, 8
+)
+
 // ManagedInstancesConfig is LambdaManagedInstancesCapacityProviderConfig.
 type ManagedInstancesConfig struct {
 	CapacityProviderArn                   string   `json:"CapacityProviderArn"`

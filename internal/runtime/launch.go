@@ -116,7 +116,7 @@ func (h *host) launchSpec(fn engine.FunctionConfiguration) (launchSpec, error) {
 	default:
 		return launchSpec{}, unsupported(fn, fmt.Sprintf("Duro runs nodejs*, python3.* and provided.* functions locally, not %q; set %s to run it elsewhere", rt, InvokeURLVariable))
 	}
-	spec.env = h.environment(fn, code, extra)
+	spec.env = h.environment(fn, code, spec.slots, extra)
 	return spec, nil
 }
 
@@ -127,7 +127,7 @@ func unsupported(fn engine.FunctionConfiguration, msg string) error {
 // environment is what Lambda gives a function process, in three layers:
 // defaults the function may override (dummy credentials, Duro's endpoint),
 // the function's own variables, and the variables Lambda reserves.
-func (h *host) environment(fn engine.FunctionConfiguration, code string, extra map[string]string) []string {
+func (h *host) environment(fn engine.FunctionConfiguration, code string, slots int, extra map[string]string) []string {
 	env := map[string]string{
 		"AWS_ACCESS_KEY_ID":         "duro",
 		"AWS_SECRET_ACCESS_KEY":     "duro",
@@ -171,8 +171,8 @@ func (h *host) environment(fn engine.FunctionConfiguration, code string, extra m
 	}
 	// The Runtime API contract of managed instances: the runtime may keep
 	// this many /next requests open at once.
-	if n := environmentConcurrency(fn); n > 1 {
-		env["AWS_LAMBDA_MAX_CONCURRENCY"] = strconv.Itoa(n)
+	if slots > 1 {
+		env["AWS_LAMBDA_MAX_CONCURRENCY"] = strconv.Itoa(slots)
 	}
 	out := make([]string, 0, len(env))
 	for k, v := range env {

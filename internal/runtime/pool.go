@@ -128,7 +128,11 @@ func (p *pool) acquire(ctx context.Context) (*worker, error) {
 }
 
 // openLocked returns the busiest live worker that has a free slot, if any.
+// A single-slot worker in busy has none, so those pools skip the scan.
 func (p *pool) openLocked() *worker {
+	if p.spec.slots == 1 {
+		return nil
+	}
 	var best *worker
 	for w, n := range p.busy {
 		if n < p.spec.slots && (best == nil || n > p.busy[best]) && w.alive() {

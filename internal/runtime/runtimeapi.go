@@ -54,7 +54,7 @@ func accepted(rw http.ResponseWriter) {
 // worker of a function on managed instances may have several /next
 // requests open at once, one per invocation it can take.
 func (w *worker) handleNext(rw http.ResponseWriter, r *http.Request) {
-	if w.slots == 1 {
+	if !w.concurrent() {
 		w.mu.Lock()
 		for id, prev := range w.calls {
 			if prev.answered {
@@ -83,10 +83,10 @@ func (w *worker) handleNext(rw http.ResponseWriter, r *http.Request) {
 	w.calls[inv.RequestID] = c
 	w.mu.Unlock()
 	tag := logTag{RequestID: inv.RequestID, ExecutionArn: inv.DurableExecutionArn}
-	if w.slots == 1 {
-		w.logs.setTag(tag)
-	} else {
+	if w.concurrent() {
 		w.logs.track(tag)
+	} else {
+		w.logs.setTag(tag)
 	}
 
 	h := rw.Header()

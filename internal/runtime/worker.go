@@ -41,9 +41,6 @@ type worker struct {
 	exited  chan struct{} // closed once the process has been reaped
 	exitErr error         // set before exited is closed
 
-	// slots is how many invocations the runtime may work on at once.
-	slots int
-
 	mu    sync.Mutex
 	calls map[string]*call // by request ID: those the runtime is working on
 
@@ -78,13 +75,13 @@ func startWorker(p *pool) (*worker, error) {
 	w := &worker{
 		id: hex.EncodeToString(nonce[:]), pool: p,
 		next: make(chan *call), initFailed: make(chan struct{}), exited: make(chan struct{}),
-		slots: p.spec.slots, calls: map[string]*call{},
+		calls: map[string]*call{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtime API listener: %w", err)
 	}
-	lc, stdout, stderr, err := newLogCapture(p.fn.FunctionName, p.fn.Version, w.id, p.host.logs, p.host.cfg.LogEcho, w.slots > 1)
+	lc, stdout, stderr, err := newLogCapture(p.fn.FunctionName, p.fn.Version, w.id, p.host.logs, p.host.cfg.LogEcho, w.concurrent())
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -223,8 +220,12 @@ func (w *worker) invoke(ctx context.Context, inv engine.Invocation) (resp engine
 // ends the environment, and so is any worker when the invocation is
 // abandoned rather than timed out (shutdown).
 func (w *worker) timesOutAlone(ctx context.Context) bool {
-	return w.slots > 1 && errors.Is(ctx.Err(), context.DeadlineExceeded)
+	return w.concurrent() && errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
+
+// concurrent reports whether the runtime may work on several invocations
+// at once (a function on managed instances).
+func (w *worker) concurrent() bool { return w.pool.spec.slots > 1 }
 
 // lateResult picks up an answer the runtime sent just before it exited.
 func (c *call) lateResult() (engine.InvocationResponse, bool) {

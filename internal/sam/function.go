@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/duro-run/duro/internal/engine"
 )
 
 // readParameters computes every parameter's value from the overrides and
@@ -429,7 +431,7 @@ func (p *parser) capacityProvider(r *resource) (*CapacityProvider, error) {
 		return nil, p.errAt(w.key(arnKey), a, "%q is not a capacity provider ARN (arn:aws:lambda:REGION:ACCOUNT:capacity-provider:NAME)", out.Arn)
 	}
 	if c := mapGet(v, "PerExecutionEnvironmentMaxConcurrency"); !isNull(c) {
-		n, err := p.int32In(w.key("PerExecutionEnvironmentMaxConcurrency"), c, 1, 1600)
+		n, err := p.int32In(w.key("PerExecutionEnvironmentMaxConcurrency"), c, 1, engine.MaxEnvironmentConcurrency)
 		if err != nil {
 			return nil, err
 		}
@@ -440,8 +442,9 @@ func (p *parser) capacityProvider(r *resource) (*CapacityProvider, error) {
 		if m.Kind != yaml.ScalarNode || err != nil {
 			return nil, p.errAt(w.key("ExecutionEnvironmentMemoryGiBPerVCpu"), m, "must be a number, got %s", describe(m))
 		}
-		if f < 2 || f > 8 {
-			return nil, p.errAt(w.key("ExecutionEnvironmentMemoryGiBPerVCpu"), m, "must be between 2 and 8, got %v", f)
+		if f < engine.MinMemoryGiBPerVCpu || f > engine.MaxMemoryGiBPerVCpu {
+			return nil, p.errAt(w.key("ExecutionEnvironmentMemoryGiBPerVCpu"), m, "must be between %d and %d, got %v",
+				engine.MinMemoryGiBPerVCpu, engine.MaxMemoryGiBPerVCpu, f)
 		}
 		out.MemoryGiBPerVCpu = &f
 	}
@@ -449,7 +452,7 @@ func (p *parser) capacityProvider(r *resource) (*CapacityProvider, error) {
 }
 
 // capacityProviderArn is the model's CapacityProviderArn pattern.
-var capacityProviderArn = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+$`)
+var capacityProviderArn = regexp.MustCompile(`^(?:` + engine.CapacityProviderArnPattern + `)$`)
 
 var architectures = []string{"x86_64", "arm64"}
 
