@@ -111,6 +111,7 @@ only: the embedded server and the load generator).`,
 	f.StringVar(&cfg.FsyncDir, "fsync-dir", "", "directory whose filesystem's fsync rate is measured (default: the data directory, or $TMPDIR)")
 	f.DurationVar(&cfg.FsyncProbe, "fsync-probe", 0, "how long to measure the fsync rate (default 1s; negative: skip)")
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
+	f.StringVar(&cfg.Trace, "trace", "", "write a Go execution trace of the measured run to this file (go tool trace)")
 	f.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile taken after the run to this file")
 	f.IntVar(&cfg.Workers, "workers", 0, "--client js: Node worker processes per function of the embedded server (default 10, Duro's default)")
 	f.StringVar(&cfg.NodeCommand, "node", "", "--client js: Node.js the embedded server runs the function on (default: node on PATH)")

@@ -28,6 +28,7 @@ import (
 	"os"
 	goruntime "runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,6 +122,10 @@ type Config struct {
 	// (the whole process: with an embedded server, server and load
 	// generator alike).
 	CPUProfile string
+	// Trace, when set, receives a Go execution trace of the measured run
+	// (go tool trace; its -pprof=sched and -pprof=syscall views show where
+	// goroutines waited for a CPU and for system calls).
+	Trace string
 	// MemProfile, when set, receives a heap profile taken after the run.
 	MemProfile string
 
@@ -466,6 +471,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer pprof.StopCPUProfile()
 	}
 
+	if cfg.Trace != "" {
+		f, err := os.Create(cfg.Trace)
+		if err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		defer f.Close()
+		defer trace.Stop()
+	}
+
 	start := time.Now()
 	if err := drive(ctx, c, fn, cfg, m); err != nil {
 		return nil, err
@@ -473,6 +491,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	elapsed := time.Since(start)
 	if cfg.CPUProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if cfg.Trace != "" {
+		trace.Stop()
 	}
 
 	cpu1, err := serverCPU(tg, serverPID)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +97,34 @@ func TestRunScenarios(t *testing.T) {
 				t.Errorf("store figures: %v fsyncs/s, %d transactions, %v checkpoints per fsync", r.FsyncsPerSec, r.StoreTransactions, r.CheckpointsPerFsync)
 			}
 		})
+	}
+}
+
+// TestProfiles checks that --cpuprofile and --trace write what go tool
+// pprof and go tool trace read: a gzipped profile and an execution trace.
+func TestProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	dir := t.TempDir()
+	cfg := Config{Scenario: ScenarioSteps, Steps: 2, Executions: 4, Concurrency: 2, Logger: quiet(), FsyncProbe: -1,
+		CPUProfile: filepath.Join(dir, "cpu.prof"), Trace: filepath.Join(dir, "trace.out")}
+	r, err := Run(testCtx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, r, 4, 4*2)
+	for _, f := range []struct {
+		path   string
+		prefix string
+	}{{cfg.CPUProfile, "\x1f\x8b"}, {cfg.Trace, "go 1."}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 100 || !strings.HasPrefix(string(b), f.prefix) {
+			t.Errorf("%s: %d bytes starting %q, want more than 100 starting %q", f.path, len(b), b[:min(len(b), 8)], f.prefix)
+		}
 	}
 }
 

@@ -70,6 +70,56 @@ func TestConnectionSettings(t *testing.T) {
 	}
 }
 
+// TestPageSize checks that a new database gets PageSize while one created
+// with another page size keeps it, stays in WAL mode and takes commits.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	pageSize := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.reader.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&n); err != nil {
+			t.Fatalf("page_size: %v", err)
+		}
+		return n
+	}
+
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if got := pageSize(s); got != PageSize {
+		t.Errorf("new database: page_size %d, want %d", got, PageSize)
+	}
+	s.Close()
+
+	// A database as earlier versions created it: 4 KiB pages.
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", "file:"+path+"?_pragma=page_size(4096)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatalf("open old: %v", err)
+	}
+	if _, err := old.ExecContext(ctx, `CREATE TABLE marker (x INTEGER)`); err != nil {
+		t.Fatalf("create old: %v", err)
+	}
+	old.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open old: %v", err)
+	}
+	defer s.Close()
+	if got := pageSize(s); got != 4096 {
+		t.Errorf("existing database: page_size %d, want 4096 kept", got)
+	}
+	var mode string
+	if err := s.writer.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
+		t.Fatalf("existing database: journal_mode %q, %v", mode, err)
+	}
+	if err := s.Commit(ctx, store.Mutation{Create: true,
+		Execution: store.ExecutionRow{ID: "e1", FunctionName: "fn", Name: "e1"}}); err != nil {
+		t.Fatalf("Commit on the existing database: %v", err)
+	}
+}
+
 // TestGroupCommitBatches holds the write connection so that commits pile
 // up behind the committer, then checks that the backlog goes out in a
 // single transaction.

@@ -46,6 +46,16 @@ const (
 	// busyTimeoutMillis covers another process (or a checkpoint) holding the
 	// write lock briefly.
 	busyTimeoutMillis = 5000
+	// PageSize is the page size of a database this package creates; a
+	// database created with another keeps its own (changing it takes a
+	// VACUUM). A commit writes every page it touched, whole, to the WAL and
+	// fsyncs it, and a checkpoint touches a page of each of a dozen B-trees
+	// for every few rows it adds, so smaller pages mean fewer bytes per
+	// commit. Measured (bench/README.md, seventh session): 2 KiB pages
+	// write 41 % fewer bytes per transaction than 4 KiB ones, and the fsync
+	// time follows the bytes; 1 KiB pages save more bytes but make index
+	// keys longer than ~230 bytes spill to overflow pages.
+	PageSize = 2048
 )
 
 // Store is a store.Store backed by one SQLite database file. It is safe for
@@ -125,7 +135,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		// busy_timeout goes first so that the journal_mode switch below
 		// waits for, rather than fails on, a concurrent opener.
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis),
-		"_pragma=journal_mode(WAL)",
+		// The driver runs the _pragma list in lexical order and then the
+		// _journal_mode key: page_size must come first, as switching to
+		// WAL writes the first page of a new database and fixes its page
+		// size. On an existing database it does nothing.
+		fmt.Sprintf("_pragma=page_size(%d)", PageSize),
+		"_journal_mode=WAL",
 		"_pragma=synchronous(FULL)",
 	}, "&")
 

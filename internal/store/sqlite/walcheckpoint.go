@@ -30,9 +30,10 @@ const (
 	// walCheckpointIdle is how often it runs regardless, for the writes
 	// that do not go through the group committer (functions, logs).
 	walCheckpointIdle = 5 * time.Second
-	// walRestartFrames bounds the WAL to about 16 MB of 4 KiB pages, plus
-	// what is written in one walCheckpointEvery.
-	walRestartFrames = 4096
+	// walRestartFrames bounds the WAL to about 16 MB (of PageSize pages;
+	// 32 MB on a database with 4 KiB pages), plus what is written in one
+	// walCheckpointEvery.
+	walRestartFrames = 16 << 20 / PageSize
 	// walAutoCheckpointFrames is SQLite's automatic checkpoint threshold on
 	// the writer, in case the checkpointer cannot run.
 	walAutoCheckpointFrames = 16 * walRestartFrames
