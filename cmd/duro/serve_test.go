@@ -121,3 +121,27 @@ func serveLogMessages(t *testing.T, addr string) []string {
 	}
 	return out
 }
+
+// TestGCPercent checks that Duro raises the GC target only when GOGC does
+// not choose one.
+func TestGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		gogc string
+		want int
+		set  bool
+	}{
+		{"", defaultGCPercent, true},
+		{"100", 0, false},
+		{"off", 0, false},
+	} {
+		got, set := gcPercent(func(k string) string {
+			if k == "GOGC" {
+				return tc.gogc
+			}
+			return ""
+		})
+		if got != tc.want || set != tc.set {
+			t.Errorf("GOGC=%q: gcPercent() = %d, %v; want %d, %v", tc.gogc, got, set, tc.want, tc.set)
+		}
+	}
+}
