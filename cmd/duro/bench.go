@@ -196,6 +196,10 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	} else {
 		fmt.Fprintf(tw, "store\t%d transactions (%.0f/s, %.0f %% of the raw fsync rate), %.1f commits and %.1f checkpoints per transaction; committer busy %.0f %% (%.0f %% in COMMIT: WAL write and fsync)\n",
 			r.StoreTransactions, r.TransactionsPerSec, r.FsyncUtilizationPct, r.CommitsPerTransaction, r.CheckpointsPerFsync, r.StoreBusyPct, r.StoreCommitPct)
+		if p := r.StoreMutationMs; p != nil {
+			fmt.Fprintf(tw, "store mutation\tp50 / p99 (ms, from /metrics buckets): waiting for the committer %.2f / %.2f, transaction %.2f / %.2f, caller waiting for a CPU %.2f / %.2f\n",
+				p.Queued.P50, p.Queued.P99, p.Transaction.P50, p.Transaction.P99, p.Resumed.P50, p.Resumed.P99)
+		}
 	}
 	m := r.Machine
 	fmt.Fprintf(tw, "machine\t%d CPUs (%s), %s, Linux %s, load %.2f → %.2f\n", m.CPUs, strings.TrimSpace(m.CPUModel), m.GoVersion, m.Kernel, m.LoadStart, m.LoadEnd)

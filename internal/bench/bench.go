@@ -315,10 +315,43 @@ type Result struct {
 	StoreBusyPct float64 `json:"store_busy_pct"`
 	// StoreCommitPct is the share of the run the committer spent in
 	// COMMIT (writing the WAL and the fsync), part of StoreBusyPct.
-	StoreCommitPct         float64 `json:"store_commit_pct"`
-	Machine                Machine `json:"machine"`
-	Started                string  `json:"started"`
-	StoreStatsNotAvailable string  `json:"store_stats_error,omitempty"`
+	StoreCommitPct float64 `json:"store_commit_pct"`
+	// StoreMutationMs splits the time of the run's store mutations (its
+	// checkpoints, and the starts, ends and wake-ups of its invocations)
+	// inside the server: waiting for the group committer, the transaction
+	// that committed them, and the wait of the goroutine that sent one
+	// for a CPU once the transaction had committed. Estimated from the
+	// server's duro_store_mutation_*_seconds histograms, whose buckets
+	// double from 0.25 ms.
+	StoreMutationMs        *MutationPhases `json:"store_mutation_ms,omitempty"`
+	Machine                Machine         `json:"machine"`
+	Started                string          `json:"started"`
+	StoreStatsNotAvailable string          `json:"store_stats_error,omitempty"`
+}
+
+// MutationPhases is where store mutations spent their time.
+type MutationPhases struct {
+	Queued      PhaseSummary `json:"queued"`
+	Transaction PhaseSummary `json:"transaction"`
+	Resumed     PhaseSummary `json:"resumed"`
+}
+
+// PhaseSummary is a histogram estimated from Prometheus buckets.
+type PhaseSummary struct {
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+}
+
+func phaseSummary(h promHistogram) PhaseSummary {
+	if h.count <= 0 {
+		return PhaseSummary{}
+	}
+	ms := func(s float64) float64 { return round3(1000 * s) }
+	return PhaseSummary{Count: uint64(h.count), Mean: ms(h.sum / h.count),
+		P50: ms(h.quantile(0.5)), P90: ms(h.quantile(0.9)), P99: ms(h.quantile(0.99))}
 }
 
 // target is the server under load and how to reach its functions.
@@ -555,6 +588,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		if res.FsyncsPerSec > 0 {
 			res.FsyncUtilizationPct = round3(100 * res.TransactionsPerSec / res.FsyncsPerSec)
+		}
+		if q := st1.mutation[1].since(st0.mutation[1]); q.count > 0 {
+			res.StoreMutationMs = &MutationPhases{
+				Queued:      phaseSummary(st1.mutation[0].since(st0.mutation[0])),
+				Transaction: phaseSummary(q),
+				Resumed:     phaseSummary(st1.mutation[2].since(st0.mutation[2])),
+			}
 		}
 	}
 	if cfg.Client == ClientJS {

@@ -96,6 +96,12 @@ func TestRunScenarios(t *testing.T) {
 			if r.FsyncsPerSec <= 0 || r.StoreTransactions <= 0 || r.CheckpointsPerFsync <= 0 {
 				t.Errorf("store figures: %v fsyncs/s, %d transactions, %v checkpoints per fsync", r.FsyncsPerSec, r.StoreTransactions, r.CheckpointsPerFsync)
 			}
+			// Every checkpoint is a mutation, and the run's mutations are
+			// those of its executions only.
+			if p := r.StoreMutationMs; p == nil || p.Transaction.Count < uint64(r.Checkpoints) || p.Transaction.Count > uint64(r.StoreCommits) ||
+				p.Queued.Count != p.Transaction.Count || p.Transaction.Mean <= 0 || p.Transaction.P50 > p.Transaction.P99 {
+				t.Errorf("store mutation phases %+v; want %d..%d mutations with a transaction time", p, r.Checkpoints, r.StoreCommits)
+			}
 		})
 	}
 }
@@ -245,5 +251,37 @@ func TestExecutionInput(t *testing.T) {
 		if tc.size <= 20 && in.Pad != "" {
 			t.Errorf("executionInput(%d, %d) padded a small input: %q", tc.n, tc.size, b)
 		}
+	}
+}
+
+// TestPromHistogramQuantile checks the bucket interpolation against
+// histograms whose quantiles are known.
+func TestPromHistogramQuantile(t *testing.T) {
+	h := func(counts ...float64) promHistogram {
+		return promHistogram{bounds: []float64{0.001, 0.002, 0.004}, counts: counts, count: counts[len(counts)-1]}
+	}
+	tests := []struct {
+		name string
+		h    promHistogram
+		q    float64
+		want float64
+	}{
+		{"all in the first bucket, median", h(10, 10, 10), 0.5, 0.0005},
+		{"spread evenly", h(10, 20, 40), 0.5, 0.002},
+		{"inside the last bucket", h(10, 20, 40), 0.75, 0.003},
+		{"first bucket edge", h(10, 20, 40), 0.25, 0.001},
+		{"empty", promHistogram{bounds: []float64{0.001}, counts: []float64{0}}, 0.99, 0},
+		// Observations past the last bound: the bound is all one can say.
+		{"beyond the buckets", promHistogram{bounds: []float64{0.001}, counts: []float64{1}, count: 10}, 0.99, 0.001},
+	}
+	for _, tc := range tests {
+		if got := tc.h.quantile(tc.q); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: quantile(%v) = %v, want %v", tc.name, tc.q, got, tc.want)
+		}
+	}
+	later := h(10, 20, 40)
+	earlier := h(5, 5, 5)
+	if d := later.since(earlier); d.count != 35 || d.counts[0] != 5 || d.counts[2] != 35 {
+		t.Errorf("since: %+v, want counts 5, 15, 35 of 35", d)
 	}
 }

@@ -320,6 +320,83 @@ type storeMetrics struct {
 	invocations, invocationErrors int64 // duro_invocations_total (errors: failed, timeout, error)
 	checkpointCount               int64 // duro_checkpoint_duration_seconds
 	checkpointTime                time.Duration
+
+	// The duro_store_mutation_*_seconds histograms: where each mutation's
+	// time went, indexed by mutationPhases.
+	mutation [len(mutationPhases)]promHistogram
+}
+
+// mutationPhases are the histograms that split a store mutation's time.
+var mutationPhases = [...]string{
+	"duro_store_mutation_queued_seconds",
+	"duro_store_mutation_transaction_seconds",
+	"duro_store_mutation_resumed_seconds",
+}
+
+// promHistogram is one scraped Prometheus histogram: cumulative counts by
+// upper bound (the +Inf bucket is count), sum and count.
+type promHistogram struct {
+	bounds []float64
+	counts []float64
+	sum    float64
+	count  float64
+}
+
+// add records one series line of h: a bucket, _sum or _count.
+func (h *promHistogram) add(suffix, labels string, v float64) {
+	switch suffix {
+	case "_sum":
+		h.sum = v
+	case "_count":
+		h.count = v
+	case "_bucket":
+		le, ok := strings.CutPrefix(labels, `{le="`)
+		le, ok2 := strings.CutSuffix(le, `"}`)
+		if !ok || !ok2 || le == "+Inf" {
+			return
+		}
+		var b float64
+		if _, err := fmt.Sscan(le, &b); err == nil {
+			h.bounds = append(h.bounds, b)
+			h.counts = append(h.counts, v)
+		}
+	}
+}
+
+// since returns the observations h has that earlier had not. Both come
+// from the same server, so their buckets are the same.
+func (h promHistogram) since(earlier promHistogram) promHistogram {
+	out := promHistogram{bounds: h.bounds, sum: h.sum - earlier.sum, count: h.count - earlier.count}
+	out.counts = make([]float64, len(h.counts))
+	for i := range h.counts {
+		out.counts[i] = h.counts[i]
+		if i < len(earlier.counts) {
+			out.counts[i] -= earlier.counts[i]
+		}
+	}
+	return out
+}
+
+// quantile estimates the q-quantile the way Prometheus's
+// histogram_quantile does: linearly within the bucket it falls in. Past
+// the last finite bucket it returns that bucket's bound.
+func (h promHistogram) quantile(q float64) float64 {
+	if h.count <= 0 || len(h.bounds) == 0 {
+		return 0
+	}
+	rank := q * h.count
+	lower, below := 0.0, 0.0
+	for i, b := range h.bounds {
+		if h.counts[i] >= rank {
+			in := h.counts[i] - below
+			if in <= 0 {
+				return b
+			}
+			return lower + (b-lower)*(rank-below)/in
+		}
+		lower, below = b, h.counts[i]
+	}
+	return h.bounds[len(h.bounds)-1]
 }
 
 // scrapeStoreMetrics reads a server's group-commit counters from /metrics.
@@ -363,6 +440,15 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 			out.invocations += int64(f)
 			if !strings.Contains(name, `outcome="succeeded"`) && !strings.Contains(name, `outcome="pending"`) {
 				out.invocationErrors += int64(f)
+			}
+		}
+		for i, phase := range mutationPhases {
+			if rest, ok := strings.CutPrefix(name, phase); ok {
+				suffix, labels, _ := strings.Cut(rest, "{")
+				if labels != "" {
+					labels = "{" + labels
+				}
+				out.mutation[i].add(suffix, labels, f)
 			}
 		}
 		switch name {

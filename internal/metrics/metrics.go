@@ -79,12 +79,16 @@ type Metrics struct {
 	commitSync         prometheus.Histogram
 	commitBatch        prometheus.Histogram
 	commitFailures     prometheus.Counter
+	mutationQueued     prometheus.Histogram
+	mutationTxn        prometheus.Histogram
+	mutationResumed    prometheus.Histogram
 	timerLag           *prometheus.HistogramVec
 }
 
 var (
-	_ engine.Observer       = (*Metrics)(nil)
-	_ sqlite.CommitObserver = (*Metrics)(nil)
+	_ engine.Observer         = (*Metrics)(nil)
+	_ sqlite.CommitObserver   = (*Metrics)(nil)
+	_ sqlite.MutationObserver = (*Metrics)(nil)
 )
 
 // New returns a Metrics with every metric registered on a registry of its
@@ -146,6 +150,21 @@ func New() *Metrics {
 			Namespace: namespace, Name: "store_commit_failures_total",
 			Help: "Store transactions that failed as a whole (every mutation in them failed).",
 		}),
+		mutationQueued: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "store_mutation_queued_seconds",
+			Help:    "Time a store mutation (a checkpoint, an invocation starting or ending, a timer firing, ...) waited for the group committer to begin its transaction.",
+			Buckets: fastBuckets,
+		}),
+		mutationTxn: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "store_mutation_transaction_seconds",
+			Help:    "Duration of the transaction that committed a store mutation, fsync included, counted once per mutation it carried.",
+			Buckets: fastBuckets,
+		}),
+		mutationResumed: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "store_mutation_resumed_seconds",
+			Help:    "Time from the commit of a store mutation's transaction until the goroutine waiting for it ran again: time spent waiting for a CPU, which grows when the process's CPUs are saturated.",
+			Buckets: fastBuckets,
+		}),
 		timerLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "timer_lag_seconds",
 			Help:    "Delay from a timer's due time to the engine handling it, by kind (wait, retry, invoke, callback_timeout, ...).",
@@ -157,6 +176,7 @@ func New() *Metrics {
 		m.invocations, m.invocationDuration,
 		m.checkpoints, m.checkpointDuration, m.checkpointUpdates,
 		m.commitDuration, m.commitSync, m.commitBatch, m.commitFailures,
+		m.mutationQueued, m.mutationTxn, m.mutationResumed,
 		m.timerLag,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -232,6 +252,13 @@ func (m *Metrics) Committed(d, commit time.Duration, mutations int, err error) {
 	m.commitDuration.Observe(seconds(d))
 	m.commitSync.Observe(seconds(commit))
 	m.commitBatch.Observe(float64(mutations))
+}
+
+// MutationCommitted implements sqlite.MutationObserver.
+func (m *Metrics) MutationCommitted(queued, transaction, resumed time.Duration) {
+	m.mutationQueued.Observe(seconds(queued))
+	m.mutationTxn.Observe(seconds(transaction))
+	m.mutationResumed.Observe(seconds(resumed))
 }
 
 // seconds converts a duration, clamping the negative ones clock steps can

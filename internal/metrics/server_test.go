@@ -293,6 +293,17 @@ func TestServerMetrics(t *testing.T) {
 	if c, _ := f.histogram("duro_store_commit_duration_seconds", nil); c != commits {
 		t.Errorf("commit latency count %d, batch size count %d; want equal", c, commits)
 	}
+	// Each mutation's time, split three ways: every mutation the
+	// transactions carried is counted once its caller has run again.
+	for _, name := range []string{"duro_store_mutation_queued_seconds", "duro_store_mutation_transaction_seconds", "duro_store_mutation_resumed_seconds"} {
+		c, sum := f.histogram(name, nil)
+		if c == 0 || float64(c) > mutations || sum < 0 {
+			t.Errorf("%s: count %d, sum %v; want 1..%v mutations and a sum >= 0", name, c, sum, mutations)
+		}
+		if name == "duro_store_mutation_transaction_seconds" && sum <= 0 {
+			t.Errorf("%s: sum %v, want > 0 (a transaction takes time)", name, sum)
+		}
+	}
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := f[name]; !ok {
 			t.Errorf("no %s in the scrape", name)

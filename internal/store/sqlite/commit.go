@@ -20,6 +20,11 @@ type commitRequest struct {
 	// res is buffered so that the committer never blocks on a caller that
 	// gave up waiting.
 	res chan error
+	// queued is when Commit handed the mutation over; began and committed
+	// are set by the committer before it answers, once the mutation's
+	// transaction has begun and committed (the channel orders the writes
+	// before the caller's reads).
+	queued, began, committed time.Time
 }
 
 // Commit applies m atomically and durably; see store.Store.
@@ -41,7 +46,7 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &commitRequest{ctx: ctx, m: m, res: make(chan error, 1)}
+	req := &commitRequest{ctx: ctx, m: m, res: make(chan error, 1), queued: time.Now()}
 
 	s.mu.RLock()
 	if s.closed {
@@ -58,6 +63,9 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 
 	select {
 	case err := <-req.res:
+		if !req.committed.IsZero() {
+			s.observeMutation(req)
+		}
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -144,8 +152,10 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 	s.walDirty.Store(true)
 
 	s.transactions.Add(1)
+	committed := time.Now()
 	var ok int64
 	for i, req := range live {
+		req.began, req.committed = start, committed
 		if errs[i] == nil {
 			ok++
 		}

@@ -19,8 +19,24 @@ type CommitObserver interface {
 	Committed(d, commit time.Duration, mutations int, err error)
 }
 
+// MutationObserver is an optional interface of a CommitObserver: it is told
+// where the time of every mutation whose transaction committed went, on the
+// goroutine that called Commit, once that goroutine runs again.
+type MutationObserver interface {
+	// MutationCommitted reports how long the mutation waited for the group
+	// committer to begin its transaction (queued), how long that
+	// transaction took, fsync included (transaction), and how long after
+	// it the caller's goroutine waited to run again (resumed): time spent
+	// runnable, waiting for a CPU, which grows when the process's CPUs are
+	// saturated.
+	MutationCommitted(queued, transaction, resumed time.Duration)
+}
+
 // observerBox lets an interface value live in an atomic.Pointer.
-type observerBox struct{ o CommitObserver }
+type observerBox struct {
+	o CommitObserver
+	m MutationObserver // o, if it implements it
+}
 
 // SetCommitObserver installs o (nil removes it). It is safe to call while
 // commits are running; transactions that start afterwards are reported.
@@ -29,7 +45,16 @@ func (s *Store) SetCommitObserver(o CommitObserver) {
 		s.observer.Store(nil)
 		return
 	}
-	s.observer.Store(&observerBox{o: o})
+	b := &observerBox{o: o}
+	b.m, _ = o.(MutationObserver)
+	s.observer.Store(b)
+}
+
+// observeMutation reports req's timings to a MutationObserver.
+func (s *Store) observeMutation(req *commitRequest) {
+	if b := s.observer.Load(); b != nil && b.m != nil {
+		b.m.MutationCommitted(req.began.Sub(req.queued), req.committed.Sub(req.began), time.Since(req.committed))
+	}
 }
 
 // observeCommit reports a transaction that began at start and spent
