@@ -34,7 +34,9 @@
 package metrics
 
 import (
+	"math"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,7 +71,13 @@ type Metrics struct {
 
 	executionsStarted  *prometheus.CounterVec
 	executionsFinished *prometheus.CounterVec
-	executionsActive   prometheus.Gauge
+	executionsActive   prometheus.GaugeFunc
+	// The active executions are the store's running executions as of a
+	// snapshot (activeBase, once activeKnown) plus the starts minus the
+	// finishes reported since (activeDelta).
+	activeBase         atomic.Int64
+	activeKnown        atomic.Bool
+	activeDelta        atomic.Int64
 	invocations        *prometheus.CounterVec
 	invocationDuration *prometheus.HistogramVec
 	checkpoints        *prometheus.CounterVec
@@ -104,10 +112,6 @@ func New() *Metrics {
 			Namespace: namespace, Name: "executions_finished_total",
 			Help: "Durable executions that ended, by function and terminal status (SUCCEEDED, FAILED, TIMED_OUT, STOPPED).",
 		}, []string{"function", "status"}),
-		executionsActive: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "executions_active",
-			Help: "Durable executions running (started and not yet ended).",
-		}),
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "invocations_total",
 			Help: "Invocations of durable functions, by function and outcome (succeeded, failed, pending, timeout, error).",
@@ -171,6 +175,10 @@ func New() *Metrics {
 			Buckets: lagBuckets,
 		}, []string{"kind"}),
 	}
+	m.executionsActive = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "executions_active",
+		Help: "Durable executions running (started and not yet ended); NaN until the running executions in the store have been counted, a moment after start-up.",
+	}, m.activeExecutions)
 	m.reg.MustRegister(
 		m.executionsStarted, m.executionsFinished, m.executionsActive,
 		m.invocations, m.invocationDuration,
@@ -194,10 +202,21 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
 }
 
-// SetActiveExecutions sets the active-executions gauge, which start and
-// finish events then keep up to date. Call it once at start-up with the
-// number of running executions in the store, before the engine starts.
-func (m *Metrics) SetActiveExecutions(n int64) { m.executionsActive.Set(float64(n)) }
+// SetActiveExecutions gives the active-executions gauge the number of
+// running executions in the store as of a snapshot taken before the first
+// start or finish event this Metrics was told about (those events are
+// added to it); until then the gauge is NaN.
+func (m *Metrics) SetActiveExecutions(n int64) {
+	m.activeBase.Store(n)
+	m.activeKnown.Store(true)
+}
+
+func (m *Metrics) activeExecutions() float64 {
+	if !m.activeKnown.Load() {
+		return math.NaN()
+	}
+	return float64(m.activeBase.Load() + m.activeDelta.Load())
+}
 
 // PoolStatsFunc returns a snapshot of the worker pools;
 // (*runtime.Router).PoolStats is one.
@@ -212,13 +231,13 @@ func (m *Metrics) RegisterPools(stats PoolStatsFunc) error {
 // ExecutionStarted implements engine.Observer.
 func (m *Metrics) ExecutionStarted(i engine.ExecutionInfo) {
 	m.executionsStarted.WithLabelValues(i.Function).Inc()
-	m.executionsActive.Inc()
+	m.activeDelta.Add(1)
 }
 
 // ExecutionFinished implements engine.Observer.
 func (m *Metrics) ExecutionFinished(i engine.ExecutionInfo) {
 	m.executionsFinished.WithLabelValues(i.Function, i.Status).Inc()
-	m.executionsActive.Dec()
+	m.activeDelta.Add(-1)
 }
 
 // InvocationFinished implements engine.Observer.

@@ -344,13 +344,17 @@ func TestActiveExecutionsSurviveRestart(t *testing.T) {
 
 	n = startNode(t, dir, "")
 	n.handle("r-callback", callbackFn(ids))
-	f, err := n.scrape()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := f.value("duro_executions_active", nil); v != 1 {
-		t.Fatalf("after a restart with one execution waiting: duro_executions_active = %v, want 1", v)
-	}
+	// The store is counted in the background: NaN until then.
+	var f families
+	eventually(t, 10*time.Second, func() (err error) {
+		if f, err = n.scrape(); err != nil {
+			return err
+		}
+		if v := f.value("duro_executions_active", nil); v != 1 {
+			return fmt.Errorf("after a restart with one execution waiting: duro_executions_active = %v, want 1", v)
+		}
+		return nil
+	})
 	if v := f.value("duro_executions_started_total", nil); v != 0 {
 		t.Errorf("after a restart: duro_executions_started_total = %v, want 0 (counters start afresh)", v)
 	}

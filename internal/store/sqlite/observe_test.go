@@ -107,3 +107,51 @@ func TestCommitObserver(t *testing.T) {
 		t.Errorf("observed %d mutations after removal, want %d", mutations, n+1)
 	}
 }
+
+// TestCountExecutionsLater checks that the count sees the store as it was
+// when CountExecutionsLater returned: executions created or finished
+// afterwards, before the count runs, do not change it.
+func TestCountExecutionsLater(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	create := func(id, status string) {
+		t.Helper()
+		if err := s.Commit(ctx, store.Mutation{Create: true, Execution: store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Status: status}}); err != nil {
+			t.Fatalf("create %s: %v", id, err)
+		}
+	}
+	for i := range 5 {
+		create(fmt.Sprintf("r%d", i), "RUNNING")
+	}
+	create("s0", "SUCCEEDED")
+
+	count, err := s.CountExecutionsLater(ctx, "RUNNING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	create("r-after-1", "RUNNING")
+	create("r-after-2", "RUNNING")
+	row, err := s.GetExecution(ctx, "r0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row.Status, row.EndTime = "SUCCEEDED", time.Now()
+	if err := s.Commit(ctx, store.Mutation{Execution: row}); err != nil {
+		t.Fatalf("finish r0: %v", err)
+	}
+	if n, err := s.CountExecutions(ctx, "RUNNING"); n != 6 || err != nil {
+		t.Fatalf("count now = %d, %v; want 6", n, err)
+	}
+	for range 2 { // the same answer every time
+		if n, err := count(); n != 5 || err != nil {
+			t.Fatalf("count as of the call = %d, %v; want 5 (6 now: two started and one ended since)", n, err)
+		}
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.CountExecutionsLater(cctx, "RUNNING"); err == nil {
+		t.Error("CountExecutionsLater with an ended context: no error")
+	}
+}
