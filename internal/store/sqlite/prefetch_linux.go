@@ -13,8 +13,9 @@ import (
 // in the background (posix_fadvise WILLNEED), so that the first
 // transactions after a start with a cold cache do not wait on page reads
 // one at a time. A file larger than half the memory the kernel reports
-// available is left alone: it would only push other files out.
-func prefetch(path string) {
+// available is left alone: it would only push other files out. It returns
+// early once stop is closed (the store closing).
+func prefetch(path string, stop <-chan struct{}) {
 	f, err := os.Open(path)
 	if err != nil {
 		return
@@ -28,6 +29,11 @@ func prefetch(path string) {
 	// whatever the length asked for: so ask window by window.
 	const chunk = 4 << 20
 	for off := int64(0); off < fi.Size(); off += chunk {
+		select {
+		case <-stop:
+			return
+		default:
+		}
 		if unix.Fadvise(int(f.Fd()), off, min(chunk, fi.Size()-off), unix.FADV_WILLNEED) != nil {
 			return
 		}

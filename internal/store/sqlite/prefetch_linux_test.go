@@ -39,8 +39,10 @@ func resident(t *testing.T, path string) float64 {
 	return float64(n) / float64(len(vec))
 }
 
-// prefetch reads a file that was dropped from the page cache back into it.
-func TestPrefetchFillsThePageCache(t *testing.T) {
+// droppedFile writes a 16 MB file and drops it from the page cache; it
+// skips the test if the kernel keeps it cached anyway.
+func droppedFile(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "big.db")
 	data := make([]byte, 16<<20)
 	for i := range data {
@@ -63,7 +65,13 @@ func TestPrefetchFillsThePageCache(t *testing.T) {
 	if r := resident(t, path); r > 0.5 {
 		t.Skipf("the kernel kept %.0f %% of the file cached after DONTNEED; cannot test here", 100*r)
 	}
-	prefetch(path)
+	return path
+}
+
+// prefetch reads a file that was dropped from the page cache back into it.
+func TestPrefetchFillsThePageCache(t *testing.T) {
+	path := droppedFile(t)
+	prefetch(path, make(chan struct{}))
 	deadline := time.Now().Add(10 * time.Second)
 	for resident(t, path) < 0.9 {
 		if time.Now().After(deadline) {
@@ -73,5 +81,18 @@ func TestPrefetchFillsThePageCache(t *testing.T) {
 	}
 	if memAvailable() <= 0 {
 		t.Error("memAvailable() found no MemAvailable in /proc/meminfo")
+	}
+}
+
+// A closed stop channel (the store closing) ends the prefetch before it
+// asks for more.
+func TestPrefetchStops(t *testing.T) {
+	path := droppedFile(t)
+	stop := make(chan struct{})
+	close(stop)
+	prefetch(path, stop)
+	time.Sleep(200 * time.Millisecond) // what was asked for would be read by now
+	if r := resident(t, path); r > 0.5 {
+		t.Errorf("after a stopped prefetch %.0f %% of the file is in the page cache", 100*r)
 	}
 }

@@ -3,4 +3,4 @@
 package sqlite
 
 // prefetch does nothing where posix_fadvise is not used.
-func prefetch(string) {}
+func prefetch(string, <-chan struct{}) {}

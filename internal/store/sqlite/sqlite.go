@@ -84,6 +84,10 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// prefetchStop ends the page-cache prefetch started by Open;
+	// prefetchDone is closed when it has returned.
+	prefetchStop, prefetchDone chan struct{}
+
 	commits      atomic.Int64
 	transactions atomic.Int64
 	observer     atomic.Pointer[observerBox] // see SetCommitObserver
@@ -201,6 +205,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		done:         make(chan struct{}),
 		ckptStop:     make(chan struct{}),
 		ckptDone:     make(chan struct{}),
+		prefetchStop: make(chan struct{}),
+		prefetchDone: make(chan struct{}),
 	}
 	s.stmts.pks = newPKCache()
 	if err := s.stmts.prepare(ctx, writer); err != nil {
@@ -212,7 +218,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	go s.runCommitter()
 	go s.runCheckpointer(s.ckptStop, s.ckptDone)
-	go prefetch(path)
+	go func() {
+		defer close(s.prefetchDone)
+		prefetch(path, s.prefetchStop)
+	}()
 	return s, nil
 }
 
@@ -230,6 +239,8 @@ func (s *Store) Close() error {
 			close(s.ckptStop)
 			<-s.ckptDone
 		}
+		close(s.prefetchStop)
+		<-s.prefetchDone
 
 		s.closeErr = errors.Join(
 			s.stmts.close(),
