@@ -329,6 +329,30 @@ type Result struct {
 	StoreStatsNotAvailable string          `json:"store_stats_error,omitempty"`
 }
 
+// record starts a recorder (the CPU profiler, the execution tracer) writing
+// to a new file at path, and returns what stops it and closes the file;
+// stopping twice is harmless. An empty path records nothing.
+func record(path, what string, start func(io.Writer) error, stop func()) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stop()
+			f.Close()
+		})
+	}, nil
+}
+
 // MutationPhases is where store mutations spent their time.
 type MutationPhases struct {
 	Queued      PhaseSummary `json:"queued"`
@@ -491,43 +515,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		workers0, _ = functionWorkers(fn)
 	}
 
-	if cfg.CPUProfile != "" {
-		f, err := os.Create(cfg.CPUProfile)
-		if err != nil {
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+	stopProfile, err := record(cfg.CPUProfile, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return nil, err
 	}
-
-	if cfg.Trace != "" {
-		f, err := os.Create(cfg.Trace)
-		if err != nil {
-			return nil, fmt.Errorf("trace: %w", err)
-		}
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("trace: %w", err)
-		}
-		defer f.Close()
-		defer trace.Stop()
+	defer stopProfile()
+	stopTrace, err := record(cfg.Trace, "trace", trace.Start, trace.Stop)
+	if err != nil {
+		return nil, err
 	}
+	defer stopTrace()
 
 	start := time.Now()
 	if err := drive(ctx, c, fn, cfg, m); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
-	if cfg.CPUProfile != "" {
-		pprof.StopCPUProfile()
-	}
-	if cfg.Trace != "" {
-		trace.Stop()
-	}
+	stopProfile()
+	stopTrace()
 
 	cpu1, err := serverCPU(tg, serverPID)
 	if err != nil {
