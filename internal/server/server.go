@@ -96,38 +96,42 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if dbPath == "" {
 		dbPath = filepath.Join(cfg.DataDir, "duro.db")
 	}
+	// Until the server is up, a failure undoes what was started, in the
+	// reverse order: the metrics' background count reads the store, the
+	// runtime's workers call the listener's API.
+	var undo []func()
+	started := false
+	defer func() {
+		if !started {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
 	st, err := sqlite.Open(ctx, dbPath, sqlite.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	undo = append(undo, func() { st.Close() })
 	// Listen before building the runtime: functions get Duro's URL.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	undo = append(undo, func() { ln.Close() })
 	rcfg := cfg.Runtime
 	rcfg.DataDir, rcfg.EndpointURL, rcfg.Region = cfg.DataDir, endpointURL(ln.Addr()), cfg.Region
 	rcfg.Logs, rcfg.Logger = st, cfg.Logger
 	rt, err := runtime.New(rcfg)
 	if err != nil {
-		ln.Close()
-		st.Close()
 		return nil, err
 	}
+	undo = append(undo, func() { _ = rt.Close(ctx) })
 	obs, err := newObservability(ctx, cfg, st, rt)
 	if err != nil {
-		ln.Close()
-		_ = rt.Close(ctx)
-		st.Close()
 		return nil, err
 	}
-	started := false
-	defer func() {
-		if !started {
-			_ = obs.shutdown(context.Background())
-		}
-	}()
+	undo = append(undo, func() { _ = obs.shutdown(context.Background()) })
 	ecfg := cfg.Engine
 	ecfg.Region, ecfg.AccountID, ecfg.Logger = cfg.Region, cfg.AccountID, cfg.Logger
 	ecfg.Observer = obs.observer(cfg.Engine.Observer)
@@ -138,9 +142,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	eng, err := engine.New(st, rt, ecfg)
 	if err != nil {
-		ln.Close()
-		_ = rt.Close(ctx)
-		st.Close()
 		return nil, err
 	}
 	s := &Server{
@@ -148,9 +149,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		http: &http.Server{Handler: obs.handler(console.Wrap(api.New(eng, api.Options{Logger: cfg.Logger, Logs: st, LambdaEndpoint: cfg.LambdaEndpoint}))), ReadHeaderTimeout: 10 * time.Second},
 	}
 	if err := eng.Start(ctx); err != nil {
-		ln.Close()
-		_ = rt.Close(ctx)
-		st.Close()
 		return nil, err
 	}
 	pruneCtx, stopPrune := context.WithCancel(context.Background())
