@@ -69,9 +69,9 @@ const (
 	// ClientSDK plays the scenarios with internal/durable over the AWS SDK
 	// for Go, to measure what a full SDK client costs.
 	ClientSDK = "sdk"
-	// ClientJS runs the steps scenario end to end as a real function
-	// written with @aws/durable-execution-sdk-js on Duro's Node worker
-	// pool (js.go).
+	// ClientJS runs the steps, waits and fanout scenarios end to end as
+	// a real function written with @aws/durable-execution-sdk-js on
+	// Duro's Node worker pool (js.go).
 	ClientJS = "js"
 )
 
@@ -205,7 +205,7 @@ func (c *Config) defaults() error {
 	switch c.Client {
 	case ClientLean, ClientSDK:
 	case ClientJS:
-		if c.Scenario != ScenarioSteps || c.Suspended > 0 {
+		if c.Scenario == ScenarioCallbacks || c.Suspended > 0 {
 			return errJSScenario
 		}
 	default:
@@ -267,6 +267,11 @@ type Result struct {
 	// SendDurableExecutionCallbackSuccess to the arrival of the invocation
 	// it caused at the handler (the API call's round trip included).
 	CallbackLagMs Summary `json:"callback_lag_ms"`
+	// ServerWaitLagMs is, for --client js (whose handlers run in Node, out
+	// of the load generator's sight), the server's own wake-up lag of the
+	// waits: from a wait's due time to its timer firing, from the
+	// duro_timer_lag_seconds{kind="wait"} histogram (buckets from 1 ms).
+	ServerWaitLagMs *PhaseSummary `json:"server_wait_lag_ms,omitempty"`
 
 	// ServerCPUSeconds and ServerPeakRSSMB are the server process's; with
 	// an embedded server that process is also the load generator's
@@ -604,6 +609,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Client == ClientJS {
 		jsResult(res, st0, st1, statsErr, workers0, workers1, secs)
+		if statsErr == nil && cfg.Scenario == ScenarioWaits {
+			lag := phaseSummary(st1.waitLag.since(st0.waitLag))
+			res.ServerWaitLagMs = &lag
+		}
 	}
 	res.Machine.LoadEnd = loadAverage()
 

@@ -25,8 +25,9 @@ import (
 	"github.com/duro-run/duro/internal/runtime"
 )
 
-// The JS client mode (--client js) runs the steps scenario as a real
-// durable function written with @aws/durable-execution-sdk-js
+// The JS client mode (--client js) runs the steps, waits and fanout
+// scenarios as a real durable function written with
+// @aws/durable-execution-sdk-js
 // (jsbench/index.mjs): uploaded as a zip through CreateFunction with
 // runtime nodejs22.x and run by Duro's Node worker pool, so that a run
 // measures the whole path: Invoke, worker dispatch, the Node bootstrap,
@@ -174,7 +175,10 @@ func zipCode(dir string, cache bool) ([]byte, error) {
 // jsFunctionEnv is the bench function's environment.
 func jsFunctionEnv(cfg Config) map[string]string {
 	env := map[string]string{
+		"BENCH_SCENARIO":     cfg.Scenario,
 		"BENCH_STEPS":        strconv.Itoa(cfg.Steps),
+		"BENCH_WAIT_SECONDS": strconv.Itoa(cfg.WaitSeconds),
+		"BENCH_BRANCHES":     strconv.Itoa(cfg.Branches),
 		"BENCH_PAYLOAD_SIZE": strconv.Itoa(cfg.PayloadSize),
 	}
 	if cfg.NoLeanNodeClient {
@@ -320,8 +324,11 @@ func workerCPU(before, after workerProcs) time.Duration {
 	return d
 }
 
-// errJSScenario refuses scenarios the JS function does not implement.
-var errJSScenario = errors.New("--client js runs the steps scenario only")
+// errJSScenario refuses what the JS function does not implement: the
+// callbacks scenario needs the load generator to learn each callback's id,
+// which only the function sees, and parked executions are the lean
+// player's.
+var errJSScenario = errors.New("--client js runs the steps, waits and fanout scenarios, without --suspended")
 
 // ParseFunctionEnv parses KEY=VALUE pairs (--function-env).
 func ParseFunctionEnv(pairs []string) (map[string]string, error) {

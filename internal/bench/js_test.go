@@ -76,13 +76,68 @@ func TestRunJS(t *testing.T) {
 	}
 }
 
+// TestRunJSScenarios runs the waits and fanout scenarios with the JS
+// function: every execution succeeds, each wait costs an invocation and
+// its timer shows in the server's wake-up lag, and the branches' steps
+// are all checkpointed.
+func TestRunJSScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and Node workers")
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	const executions, steps, branches = 4, 2, 3
+	for _, scenario := range []string{ScenarioWaits, ScenarioFanout} {
+		t.Run(scenario, func(t *testing.T) {
+			cfg := Config{Client: ClientJS, Scenario: scenario, Steps: steps, WaitSeconds: 1, Branches: branches,
+				Executions: executions, Concurrency: executions, Workers: 2, Warmup: -1, Logger: quiet(), FsyncProbe: -1}
+			r, err := Run(testCtx(t), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Executions != executions || r.ExecutionsFailed != 0 || r.CheckpointErrors != 0 || r.InvocationErrors != 0 {
+				t.Fatalf("executions: %d ok, %d failed, %d checkpoint errors, %d failed invocations; want %d ok",
+					r.Executions, r.ExecutionsFailed, r.CheckpointErrors, r.InvocationErrors, executions)
+			}
+			switch scenario {
+			case ScenarioWaits:
+				// The first invocation, then one after each wait.
+				if r.Invocations != executions*(steps+1) {
+					t.Errorf("invocations %d, want %d", r.Invocations, executions*(steps+1))
+				}
+				// At least one timer per wait (a timer that fires twice,
+				// the second time doing nothing, is counted twice).
+				if l := r.ServerWaitLagMs; l == nil || l.Count < executions*steps || l.P50 > l.P99 {
+					t.Errorf("server wait lag %+v, want %d waits or more", l, executions*steps)
+				}
+				// A step's START and SUCCEED and the wait's START.
+				if r.Updates != executions*steps*3 {
+					t.Errorf("updates %d, want %d", r.Updates, executions*steps*3)
+				}
+			case ScenarioFanout:
+				if r.ServerWaitLagMs != nil {
+					t.Errorf("server wait lag %+v without waits", r.ServerWaitLagMs)
+				}
+				// Each branch's steps (START and SUCCEED), and the parallel
+				// and branch contexts around them.
+				if min := int64(executions * branches * steps * 2); r.Updates <= min {
+					t.Errorf("updates %d, want more than the steps' %d", r.Updates, min)
+				}
+			}
+		})
+	}
+}
+
 func TestJSConfig(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  Config
 		want string
 	}{
-		{Config{Client: ClientJS, Scenario: ScenarioWaits}, "steps scenario only"},
-		{Config{Client: ClientJS, Suspended: 10}, "steps scenario only"},
+		{Config{Client: ClientJS, Scenario: ScenarioCallbacks}, "steps, waits and fanout scenarios"},
+		{Config{Client: ClientJS, Suspended: 10}, "without --suspended"},
 		{Config{Workers: 4}, "apply to --client js"},
 		{Config{NoLeanNodeClient: true}, "apply to --client js"},
 		{Config{EnvironmentConcurrency: 4}, "apply to --client js"},

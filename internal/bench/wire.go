@@ -324,6 +324,8 @@ type storeMetrics struct {
 	// The duro_store_mutation_*_seconds histograms: where each mutation's
 	// time went, indexed by mutationPhases.
 	mutation [len(mutationPhases)]promHistogram
+	// waitLag is duro_timer_lag_seconds{kind="wait"}.
+	waitLag promHistogram
 }
 
 // mutationPhases are the histograms that split a store mutation's time.
@@ -350,9 +352,12 @@ func (h *promHistogram) add(suffix, labels string, v float64) {
 	case "_count":
 		h.count = v
 	case "_bucket":
-		le, ok := strings.CutPrefix(labels, `{le="`)
-		le, ok2 := strings.CutSuffix(le, `"}`)
-		if !ok || !ok2 || le == "+Inf" {
+		i := strings.Index(labels, `le="`)
+		if i < 0 {
+			return
+		}
+		le, _, ok := strings.Cut(labels[i+len(`le="`):], `"`)
+		if !ok || le == "+Inf" {
 			return
 		}
 		var b float64
@@ -441,6 +446,10 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 			if !strings.Contains(name, `outcome="succeeded"`) && !strings.Contains(name, `outcome="pending"`) {
 				out.invocationErrors += int64(f)
 			}
+		}
+		if rest, ok := strings.CutPrefix(name, "duro_timer_lag_seconds"); ok && strings.Contains(rest, `kind="wait"`) {
+			suffix, labels, _ := strings.Cut(rest, "{")
+			out.waitLag.add(suffix, "{"+labels, f)
 		}
 		for i, phase := range mutationPhases {
 			if rest, ok := strings.CutPrefix(name, phase); ok {
