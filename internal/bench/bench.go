@@ -267,10 +267,12 @@ type Result struct {
 	// SendDurableExecutionCallbackSuccess to the arrival of the invocation
 	// it caused at the handler (the API call's round trip included).
 	CallbackLagMs Summary `json:"callback_lag_ms"`
-	// ServerWaitLagMs is, for --client js (whose handlers run in Node, out
-	// of the load generator's sight), the server's own wake-up lag of the
-	// waits: from a wait's due time to its timer firing, from the
-	// duro_timer_lag_seconds{kind="wait"} histogram (buckets from 1 ms).
+	// ServerWaitLagMs is the server's own wake-up lag of the waits: from a
+	// wait's due time to its timer firing, from the
+	// duro_timer_lag_seconds{kind="wait"} histogram (buckets from 1 ms);
+	// its count is the wait timers that fired. For --client js, whose
+	// handlers run in Node out of the load generator's sight, it is the
+	// only wake-up lag.
 	ServerWaitLagMs *PhaseSummary `json:"server_wait_lag_ms,omitempty"`
 
 	// ServerCPUSeconds and ServerPeakRSSMB are the server process's; with
@@ -609,10 +611,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Client == ClientJS {
 		jsResult(res, st0, st1, statsErr, workers0, workers1, secs)
-		if statsErr == nil && cfg.Scenario == ScenarioWaits {
-			lag := phaseSummary(st1.waitLag.since(st0.waitLag))
-			res.ServerWaitLagMs = &lag
-		}
+	}
+	if statsErr == nil && cfg.Scenario == ScenarioWaits {
+		lag := phaseSummary(st1.waitLag.since(st0.waitLag))
+		res.ServerWaitLagMs = &lag
 	}
 	res.Machine.LoadEnd = loadAverage()
 

@@ -285,3 +285,22 @@ func TestPromHistogramQuantile(t *testing.T) {
 		t.Errorf("since: %+v, want counts 5, 15, 35 of 35", d)
 	}
 }
+
+// TestWaitTimersFireOnce runs waits that fall due in waves of up to 200 at
+// once and checks that the server fired each wait's timer exactly once: a
+// timer scan that began before a fire committed must not fire it again.
+func TestWaitTimersFireOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	const executions, steps = 600, 1
+	cfg := Config{Scenario: ScenarioWaits, Steps: steps, WaitSeconds: 1, Executions: executions, Concurrency: 200, Logger: quiet(), FsyncProbe: -1}
+	r, err := Run(testCtx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, r, executions, executions*2*steps)
+	if l := r.ServerWaitLagMs; l == nil || l.Count != executions*steps {
+		t.Errorf("wait timers fired: %+v, want exactly %d (one per wait)", l, executions*steps)
+	}
+}

@@ -86,6 +86,12 @@ type Engine struct {
 	// 0 while it is scanning; a timer due later needs no signal.
 	timerPlan atomic.Int64
 	firing    sync.Map // execID+"\x00"+key -> struct{}: timers being handled
+	// fired holds the keys of firing whose handler has returned; the timer
+	// loop removes them from firing just before its next scan, never
+	// during one, so that a scan that read a timer before its handler
+	// committed does not fire it again.
+	firedMu sync.Mutex
+	fired   []string
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -73,6 +73,7 @@ func (e *Engine) timerLoop() {
 	lastScan := e.now()
 	for {
 		e.timerPlan.Store(0) // scanning: every new timer signals
+		e.releaseFired()
 		scanAt := e.now()
 		due, err := e.store.DueTimers(e.ctx, scanAt, dueScanLimit)
 		if err != nil && e.ctx.Err() == nil {
@@ -97,7 +98,9 @@ func (e *Engine) timerLoop() {
 					// Hold the key a while so a persistent failure does not spin.
 					time.Sleep(time.Second)
 				}
-				e.firing.Delete(k)
+				e.firedMu.Lock()
+				e.fired = append(e.fired, k)
+				e.firedMu.Unlock()
 				<-sem
 				e.notifyTimers()
 			}(t)
@@ -143,6 +146,19 @@ func (e *Engine) timerLoop() {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// releaseFired lets the timers whose handlers have returned fire again:
+// the loop calls it before each scan, so the scan reads the store after
+// those handlers' commits (a timer set again meanwhile is due again).
+func (e *Engine) releaseFired() {
+	e.firedMu.Lock()
+	done := e.fired
+	e.fired = nil
+	e.firedMu.Unlock()
+	for _, k := range done {
+		e.firing.Delete(k)
 	}
 }
 
