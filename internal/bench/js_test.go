@@ -9,13 +9,10 @@ import (
 	"time"
 )
 
-// TestRunJS runs the end-to-end JS mode: a function written with the
-// official JS SDK, uploaded as a zip and run by Node workers, with the
-// Node bootstrap's lean client and with @aws-sdk/client-lambda
-// (DURO_NODE_LEAN_CLIENT=0). It needs node and npm (and, the first time,
-// the npm registry to install the function's dependencies in the user's
-// cache). It asserts nothing about speed.
-func TestRunJS(t *testing.T) {
+// needNode skips a test that starts servers and Node workers in -short
+// mode or where node and npm are not installed.
+func needNode(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts servers and Node workers")
 	}
@@ -24,6 +21,16 @@ func TestRunJS(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
+}
+
+// TestRunJS runs the end-to-end JS mode: a function written with the
+// official JS SDK, uploaded as a zip and run by Node workers, with the
+// Node bootstrap's lean client and with @aws-sdk/client-lambda
+// (DURO_NODE_LEAN_CLIENT=0). It needs node and npm (and, the first time,
+// the npm registry to install the function's dependencies in the user's
+// cache). It asserts nothing about speed.
+func TestRunJS(t *testing.T) {
+	needNode(t)
 	for _, tc := range []struct {
 		name        string
 		lean        bool
@@ -81,14 +88,7 @@ func TestRunJS(t *testing.T) {
 // its timer shows in the server's wake-up lag, and the branches' steps
 // are all checkpointed.
 func TestRunJSScenarios(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts servers and Node workers")
-	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	needNode(t)
 	const executions, steps, branches = 4, 2, 3
 	for _, scenario := range []string{ScenarioWaits, ScenarioFanout} {
 		t.Run(scenario, func(t *testing.T) {
