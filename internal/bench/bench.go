@@ -273,7 +273,7 @@ type Result struct {
 	// its count is the wait timers that fired. For --client js, whose
 	// handlers run in Node out of the load generator's sight, it is the
 	// only wake-up lag.
-	ServerWaitLagMs *PhaseSummary `json:"server_wait_lag_ms,omitempty"`
+	ServerWaitLagMs *Summary `json:"server_wait_lag_ms,omitempty"`
 
 	// ServerCPUSeconds and ServerPeakRSSMB are the server process's; with
 	// an embedded server that process is also the load generator's
@@ -362,27 +362,21 @@ func record(path, what string, start func(io.Writer) error, stop func()) (func()
 
 // MutationPhases is where store mutations spent their time.
 type MutationPhases struct {
-	Queued      PhaseSummary `json:"queued"`
-	Transaction PhaseSummary `json:"transaction"`
-	Resumed     PhaseSummary `json:"resumed"`
+	Queued      Summary `json:"queued"`
+	Transaction Summary `json:"transaction"`
+	Resumed     Summary `json:"resumed"`
 }
 
-// PhaseSummary is a histogram estimated from Prometheus buckets.
-type PhaseSummary struct {
-	Count uint64  `json:"count"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-}
-
-func phaseSummary(h promHistogram) PhaseSummary {
+// phaseSummary summarises a histogram scraped from the server, in
+// milliseconds: the quantiles are estimated within buckets, and Max is the
+// upper bound of the highest bucket with an observation.
+func phaseSummary(h promHistogram) Summary {
 	if h.count <= 0 {
-		return PhaseSummary{}
+		return Summary{}
 	}
 	ms := func(s float64) float64 { return round3(1000 * s) }
-	return PhaseSummary{Count: uint64(h.count), Mean: ms(h.sum / h.count),
-		P50: ms(h.quantile(0.5)), P90: ms(h.quantile(0.9)), P99: ms(h.quantile(0.99))}
+	return Summary{Count: uint64(h.count), Mean: ms(h.sum / h.count),
+		P50: ms(h.quantile(0.5)), P90: ms(h.quantile(0.9)), P99: ms(h.quantile(0.99)), Max: ms(h.quantile(1))}
 }
 
 // target is the server under load and how to reach its functions.

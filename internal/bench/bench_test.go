@@ -99,7 +99,8 @@ func TestRunScenarios(t *testing.T) {
 			// Every checkpoint is a mutation, and the run's mutations are
 			// those of its executions only.
 			if p := r.StoreMutationMs; p == nil || p.Transaction.Count < uint64(r.Checkpoints) || p.Transaction.Count > uint64(r.StoreCommits) ||
-				p.Queued.Count != p.Transaction.Count || p.Transaction.Mean <= 0 || p.Transaction.P50 > p.Transaction.P99 {
+				p.Queued.Count != p.Transaction.Count || p.Transaction.Mean <= 0 || p.Transaction.P50 > p.Transaction.P99 ||
+				p.Transaction.P99 > p.Transaction.Max {
 				t.Errorf("store mutation phases %+v; want %d..%d mutations with a transaction time", p, r.Checkpoints, r.StoreCommits)
 			}
 		})
@@ -270,6 +271,9 @@ func TestPromHistogramQuantile(t *testing.T) {
 		{"spread evenly", h(10, 20, 40), 0.5, 0.002},
 		{"inside the last bucket", h(10, 20, 40), 0.75, 0.003},
 		{"first bucket edge", h(10, 20, 40), 0.25, 0.001},
+		// q = 1 is the bound of the highest bucket with an observation.
+		{"max, last bucket", h(10, 20, 40), 1, 0.004},
+		{"max, first bucket", h(10, 10, 10), 1, 0.001},
 		{"empty", promHistogram{bounds: []float64{0.001}, counts: []float64{0}}, 0.99, 0},
 		// Observations past the last bound: the bound is all one can say.
 		{"beyond the buckets", promHistogram{bounds: []float64{0.001}, counts: []float64{1}, count: 10}, 0.99, 0.001},

@@ -362,3 +362,39 @@ func TestPruneLogsInBatches(t *testing.T) {
 		t.Fatalf("left after prune: %+v, %v", left, err)
 	}
 }
+
+// BenchmarkWriteAndSync is what a commit asks of the disk, without SQLite:
+// write N pages into a file and fsync it (the call SQLite makes). It shows how an
+// fsync's time grows with the bytes written (PageSize):
+// go test -run '^$' -bench WriteAndSync ./internal/store/sqlite/
+func BenchmarkWriteAndSync(b *testing.B) {
+	for _, size := range []int{4096, 2048, 1024} {
+		for _, pages := range []int{1, 10, 40, 80} {
+			b.Run(fmt.Sprintf("page=%d/pages=%d", size, pages), func(b *testing.B) {
+				f, err := os.Create(filepath.Join(b.TempDir(), "sync.dat"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				page := make([]byte, size)
+				const span = 64 << 20 // wrap around, as the WAL does after a restart
+				if err := f.Truncate(span); err != nil {
+					b.Fatal(err)
+				}
+				var off int64
+				b.SetBytes(int64(size * pages))
+				for b.Loop() {
+					for range pages {
+						if _, err := f.WriteAt(page, off); err != nil {
+							b.Fatal(err)
+						}
+						off = (off + int64(size)) % span
+					}
+					if err := f.Sync(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

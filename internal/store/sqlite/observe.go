@@ -67,11 +67,15 @@ func (s *Store) observeCommit(start time.Time, commit time.Duration, mutations i
 	}
 }
 
+// countExecutionsSQL counts the executions of a status; the
+// executions_by_status index serves it.
+const countExecutionsSQL = `SELECT COUNT(*) FROM executions WHERE status = ?`
+
 // CountExecutions returns how many executions have a status, such as
 // "RUNNING"; see store.Store. The executions_by_status index serves it.
 func (s *Store) CountExecutions(ctx context.Context, status string) (int64, error) {
 	var n int64
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM executions WHERE status = ?`, status).Scan(&n)
+	err := s.queryRow(ctx, countExecutionsSQL, status).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: count %s executions: %w", status, err)
 	}
@@ -106,7 +110,7 @@ func (s *Store) CountExecutionsLater(ctx context.Context, status string) (count 
 	return func() (int64, error) {
 		once.Do(func() {
 			defer tx.Rollback()
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM executions WHERE status = ?`, status).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, countExecutionsSQL, status).Scan(&n); err != nil {
 				cErr = fmt.Errorf("sqlite store: count %s executions: %w", status, err)
 			}
 		})
