@@ -330,10 +330,14 @@ type Result struct {
 	// for a CPU once the transaction had committed. Estimated from the
 	// server's duro_store_mutation_*_seconds histograms, whose buckets
 	// double from 0.25 ms.
-	StoreMutationMs        *MutationPhases `json:"store_mutation_ms,omitempty"`
-	Machine                Machine         `json:"machine"`
-	Started                string          `json:"started"`
-	StoreStatsNotAvailable string          `json:"store_stats_error,omitempty"`
+	StoreMutationMs *MutationPhases `json:"store_mutation_ms,omitempty"`
+	// StoreCommitSyncMs is the distribution of the transactions' COMMIT
+	// (WAL write and fsync), estimated from the server's
+	// duro_store_commit_sync_seconds buckets: its tail is the disk's.
+	StoreCommitSyncMs      *Summary `json:"store_commit_sync_ms,omitempty"`
+	Machine                Machine  `json:"machine"`
+	Started                string   `json:"started"`
+	StoreStatsNotAvailable string   `json:"store_stats_error,omitempty"`
 }
 
 // record starts a recorder (the CPU profiler, the execution tracer) writing
@@ -601,6 +605,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				Transaction: phaseSummary(q),
 				Resumed:     phaseSummary(st1.mutation[2].since(st0.mutation[2])),
 			}
+		}
+		if c := st1.commitSync.since(st0.commitSync); c.count > 0 {
+			sync := phaseSummary(c)
+			res.StoreCommitSyncMs = &sync
 		}
 	}
 	if cfg.Client == ClientJS {

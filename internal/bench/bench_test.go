@@ -103,6 +103,10 @@ func TestRunScenarios(t *testing.T) {
 				p.Transaction.P99 > p.Transaction.Max {
 				t.Errorf("store mutation phases %+v; want %d..%d mutations with a transaction time", p, r.Checkpoints, r.StoreCommits)
 			}
+			// One COMMIT per transaction, read from the same two scrapes.
+			if c := r.StoreCommitSyncMs; c == nil || c.Count != uint64(r.StoreTransactions) || c.Mean <= 0 || c.P99 > c.Max {
+				t.Errorf("store COMMIT summary %+v; want %d transactions", c, r.StoreTransactions)
+			}
 		})
 	}
 }

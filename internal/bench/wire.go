@@ -326,6 +326,9 @@ type storeMetrics struct {
 	mutation [len(mutationPhases)]promHistogram
 	// waitLag is duro_timer_lag_seconds{kind="wait"}.
 	waitLag promHistogram
+	// commitSync is duro_store_commit_sync_seconds: each transaction's
+	// COMMIT (its WAL write and fsync).
+	commitSync promHistogram
 }
 
 // mutationPhases are the histograms that split a store mutation's time.
@@ -450,6 +453,13 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 		if rest, ok := strings.CutPrefix(name, "duro_timer_lag_seconds"); ok && strings.Contains(rest, `kind="wait"`) {
 			suffix, labels, _ := strings.Cut(rest, "{")
 			out.waitLag.add(suffix, "{"+labels, f)
+		}
+		if rest, ok := strings.CutPrefix(name, "duro_store_commit_sync_seconds"); ok {
+			suffix, labels, _ := strings.Cut(rest, "{")
+			if labels != "" {
+				labels = "{" + labels
+			}
+			out.commitSync.add(suffix, labels, f)
 		}
 		for i, phase := range mutationPhases {
 			if rest, ok := strings.CutPrefix(name, phase); ok {
