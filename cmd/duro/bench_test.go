@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/duro-run/duro/internal/bench"
 )
 
 // TestBenchCommandJSON runs a tiny embedded benchmark through the command
@@ -66,5 +69,42 @@ func TestBenchCommandJSON(t *testing.T) {
 			}
 			prev = v
 		}
+	}
+}
+
+// TestBenchTextWakeLags checks which wake-up lags the text report shows:
+// the load generator's own (due time to re-invocation) whenever it plays
+// the handlers, the server's timer lag whenever it was scraped, and never
+// the one under the other's name.
+func TestBenchTextWakeLags(t *testing.T) {
+	client := bench.Summary{Count: 7, P50: 1.5, P90: 2.5, P99: 3.5, Max: 4.5}
+	server := &bench.Summary{Count: 9, P50: 0.5, P90: 0.75, P99: 0.875, Max: 1}
+	tests := []struct {
+		name       string
+		r          bench.Result
+		want, omit []string
+	}{
+		{"lean client", bench.Result{Client: bench.ClientLean, Scenario: bench.ScenarioWaits, WakeLagMs: client, ServerWaitLagMs: server},
+			[]string{"wake-up lag         p50 1.50  p90 2.50  p99 3.50  max 4.50 ms  (n=7)", "timer lag           at the server (due time to timer fired): p50 0.50  p90 0.75  p99 0.88 ms"}, nil},
+		{"js client", bench.Result{Client: bench.ClientJS, Scenario: bench.ScenarioWaits, ServerWaitLagMs: server},
+			[]string{"timer lag           at the server"}, []string{"wake-up lag"}},
+		{"steps", bench.Result{Client: bench.ClientLean, Scenario: bench.ScenarioSteps},
+			[]string{"wake-up lag         -"}, []string{"timer lag"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			printBenchResult(&out, &tt.r)
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("report lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, o := range tt.omit {
+				if strings.Contains(out.String(), o) {
+					t.Errorf("report has %q:\n%s", o, out.String())
+				}
+			}
+		})
 	}
 }
