@@ -46,12 +46,15 @@ Scenarios: steps (--steps sequential steps), waits (a step and a wait of
 the load generator, --steps times), fanout (--branches parallel branches of
 --steps steps).
 
---client js runs the steps, waits and fanout scenarios end to end: a real
+--client js runs the steps, waits, callbacks and fanout scenarios end to end: a real
 durable function written with @aws/durable-execution-sdk-js (context.step,
-context.wait, context.parallel) is uploaded as a zip with runtime nodejs22.x
-and run by Duro's Node worker pool (--workers processes, embedded server),
-after a warm-up; the waits' wake-up lag is then the server's (due time to
-timer fired), the handlers being out of the load generator's sight. It needs node and,
+context.wait, context.waitForCallback, context.parallel) is uploaded as a zip
+with runtime nodejs22.x and run by Duro's Node worker pool (--workers
+processes, embedded server), after a warm-up; the waits' wake-up lag is then
+the server's (due time to timer fired), the handlers being out of the load
+generator's sight, and the callbacks' submitter posts each callback id to the
+load generator on the loopback, which completes it through the API (so the
+workers must run on this machine). It needs node and,
 the first time, npm and the npm registry (npm ci into the user's cache, or
 --js-dir). --lean-node-client=false makes the SDK use @aws-sdk/client-lambda
 instead of the Node bootstrap's lean client; --function-env adds variables

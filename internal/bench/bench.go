@@ -69,7 +69,7 @@ const (
 	// ClientSDK plays the scenarios with internal/durable over the AWS SDK
 	// for Go, to measure what a full SDK client costs.
 	ClientSDK = "sdk"
-	// ClientJS runs the steps, waits and fanout scenarios end to end as
+	// ClientJS runs the steps, waits, callbacks and fanout scenarios end to end as
 	// a real function written with @aws/durable-execution-sdk-js on
 	// Duro's Node worker pool (js.go).
 	ClientJS = "js"
@@ -109,6 +109,9 @@ type Config struct {
 	// HandlerURL is the base URL the remote server reaches the functions
 	// at; default http://<the HandlerListen address>.
 	HandlerURL string
+	// callbackURL is where a JS run's function posts its callback ids
+	// (receiveCallbackIDs).
+	callbackURL string
 	// DataDir is the embedded server's data directory; default a temporary
 	// directory, removed afterwards.
 	DataDir string
@@ -205,7 +208,7 @@ func (c *Config) defaults() error {
 	switch c.Client {
 	case ClientLean, ClientSDK:
 	case ClientJS:
-		if c.Scenario == ScenarioCallbacks || c.Suspended > 0 {
+		if c.Suspended > 0 {
 			return errJSScenario
 		}
 	default:
@@ -445,8 +448,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	setup := durable.NewClient(tg.base)
 	defer durable.CloseIdleConnections(setup)
 
+	// The callback completers run from the start: a JS run's warm-up
+	// executions wait on callbacks too.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer stop()
+	if cfg.Scenario == ScenarioCallbacks {
+		p.runCompleters(runCtx, min(cfg.Concurrency, 256), &bg)
+	}
+
 	suffix := newSuffix()
 	fn := "bench-" + cfg.Scenario + "-" + suffix
+	if cfg.Client == ClientJS && cfg.Scenario == ScenarioCallbacks {
+		url, stopReceiver, err := receiveCallbackIDs(p.completions)
+		if err != nil {
+			return nil, err
+		}
+		defer stopReceiver()
+		cfg.callbackURL = url
+	}
 	if cfg.Client == ClientJS {
 		fn = "bench-js-" + cfg.Scenario + "-" + suffix
 		lean := !cfg.NoLeanNodeClient
@@ -477,15 +499,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		defer deleteFunction(setup, fn, tg.srv == nil)
-	}
-
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var bg sync.WaitGroup
-	defer bg.Wait()
-	defer stop()
-	if cfg.Scenario == ScenarioCallbacks {
-		p.runCompleters(runCtx, min(cfg.Concurrency, 256), &bg)
 	}
 
 	if cfg.Suspended > 0 {

@@ -9,7 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +28,7 @@ import (
 	"github.com/duro-run/duro/internal/runtime"
 )
 
-// The JS client mode (--client js) runs the steps, waits and fanout
+// The JS client mode (--client js) runs the steps, waits, callbacks and fanout
 // scenarios as a real durable function written with
 // @aws/durable-execution-sdk-js
 // (jsbench/index.mjs): uploaded as a zip through CreateFunction with
@@ -181,6 +184,9 @@ func jsFunctionEnv(cfg Config) map[string]string {
 		"BENCH_BRANCHES":     strconv.Itoa(cfg.Branches),
 		"BENCH_PAYLOAD_SIZE": strconv.Itoa(cfg.PayloadSize),
 	}
+	if cfg.callbackURL != "" {
+		env["BENCH_CALLBACK_URL"] = cfg.callbackURL
+	}
 	if cfg.NoLeanNodeClient {
 		env["DURO_NODE_LEAN_CLIENT"] = "0"
 	}
@@ -324,11 +330,35 @@ func workerCPU(before, after workerProcs) time.Duration {
 	return d
 }
 
-// errJSScenario refuses what the JS function does not implement: the
-// callbacks scenario needs the load generator to learn each callback's id,
-// which only the function sees, and parked executions are the lean
-// player's.
-var errJSScenario = errors.New("--client js runs the steps, waits and fanout scenarios, without --suspended")
+// errJSScenario refuses what the JS function does not implement: parked
+// executions are the lean player's.
+var errJSScenario = errors.New("--client js runs without --suspended")
+
+// receiveCallbackIDs serves the JS function's callback submitter: the
+// function (context.waitForCallback) posts each callback's id to the
+// returned URL, and the load generator's completers answer it with
+// SendDurableExecutionCallbackSuccess, as an external system would. It
+// listens on the loopback: the Node workers must run on this machine.
+func receiveCallbackIDs(ids chan<- string) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listen for the function's callback ids: %w", err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := io.ReadAll(io.LimitReader(r.Body, 4096))
+		if r.Method != http.MethodPost || err != nil || len(id) == 0 {
+			http.Error(w, "want POST with a callback id as the body", http.StatusBadRequest)
+			return
+		}
+		select {
+		case ids <- string(id):
+			w.WriteHeader(http.StatusNoContent)
+		case <-r.Context().Done():
+		}
+	})}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/callback", func() { srv.Close() }, nil
+}
 
 // ParseFunctionEnv parses KEY=VALUE pairs (--function-env).
 func ParseFunctionEnv(pairs []string) (map[string]string, error) {

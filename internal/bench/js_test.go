@@ -90,7 +90,7 @@ func TestRunJS(t *testing.T) {
 func TestRunJSScenarios(t *testing.T) {
 	needNode(t)
 	const executions, steps, branches = 4, 2, 3
-	for _, scenario := range []string{ScenarioWaits, ScenarioFanout} {
+	for _, scenario := range []string{ScenarioWaits, ScenarioCallbacks, ScenarioFanout} {
 		t.Run(scenario, func(t *testing.T) {
 			cfg := Config{Client: ClientJS, Scenario: scenario, Steps: steps, WaitSeconds: 1, Branches: branches,
 				Executions: executions, Concurrency: executions, Workers: 2, Warmup: -1, Logger: quiet(), FsyncProbe: -1}
@@ -117,6 +117,19 @@ func TestRunJSScenarios(t *testing.T) {
 				if r.Updates != executions*steps*3 {
 					t.Errorf("updates %d, want %d", r.Updates, executions*steps*3)
 				}
+			case ScenarioCallbacks:
+				// Each execution finished, so the load generator completed
+				// every callback whose id the submitter posted. An
+				// invocation suspends on a callback only if the completion
+				// has not arrived by its next checkpoint.
+				if r.Invocations < executions || r.Invocations > executions*(steps+1) {
+					t.Errorf("invocations %d, want %d to %d", r.Invocations, executions, executions*(steps+1))
+				}
+				// A step's START and SUCCEED, and waitForCallback's
+				// context, callback and submitter step around each wait.
+				if min := int64(executions * steps * 4); r.Updates <= min {
+					t.Errorf("updates %d, want more than %d", r.Updates, min)
+				}
 			case ScenarioFanout:
 				if r.ServerWaitLagMs != nil {
 					t.Errorf("server wait lag %+v without waits", r.ServerWaitLagMs)
@@ -136,7 +149,6 @@ func TestJSConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Client: ClientJS, Scenario: ScenarioCallbacks}, "steps, waits and fanout scenarios"},
 		{Config{Client: ClientJS, Suspended: 10}, "without --suspended"},
 		{Config{Workers: 4}, "apply to --client js"},
 		{Config{NoLeanNodeClient: true}, "apply to --client js"},
