@@ -347,6 +347,20 @@ type promHistogram struct {
 	count  float64
 }
 
+// histogramSeries splits a series name of the histogram metric into its
+// suffix (_bucket, _sum or _count) and its labels ("{...}" or "").
+func histogramSeries(name, metric string) (suffix, labels string, ok bool) {
+	rest, ok := strings.CutPrefix(name, metric)
+	if !ok {
+		return "", "", false
+	}
+	suffix, labels, found := strings.Cut(rest, "{")
+	if found {
+		labels = "{" + labels
+	}
+	return suffix, labels, suffix == "_bucket" || suffix == "_sum" || suffix == "_count"
+}
+
 // add records one series line of h: a bucket, _sum or _count.
 func (h *promHistogram) add(suffix, labels string, v float64) {
 	switch suffix {
@@ -450,23 +464,14 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 				out.invocationErrors += int64(f)
 			}
 		}
-		if rest, ok := strings.CutPrefix(name, "duro_timer_lag_seconds"); ok && strings.Contains(rest, `kind="wait"`) {
-			suffix, labels, _ := strings.Cut(rest, "{")
-			out.waitLag.add(suffix, "{"+labels, f)
+		if suffix, labels, ok := histogramSeries(name, "duro_timer_lag_seconds"); ok && strings.Contains(labels, `kind="wait"`) {
+			out.waitLag.add(suffix, labels, f)
 		}
-		if rest, ok := strings.CutPrefix(name, "duro_store_commit_sync_seconds"); ok {
-			suffix, labels, _ := strings.Cut(rest, "{")
-			if labels != "" {
-				labels = "{" + labels
-			}
+		if suffix, labels, ok := histogramSeries(name, "duro_store_commit_sync_seconds"); ok {
 			out.commitSync.add(suffix, labels, f)
 		}
 		for i, phase := range mutationPhases {
-			if rest, ok := strings.CutPrefix(name, phase); ok {
-				suffix, labels, _ := strings.Cut(rest, "{")
-				if labels != "" {
-					labels = "{" + labels
-				}
+			if suffix, labels, ok := histogramSeries(name, phase); ok {
 				out.mutation[i].add(suffix, labels, f)
 			}
 		}

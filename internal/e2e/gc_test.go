@@ -1,12 +1,6 @@
 package e2e
 
-import (
-	"io"
-	"net/http"
-	"strconv"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestServerGCTarget checks, on a real `duro serve` process, that Duro
 // runs Go's garbage collector at its own target unless GOGC chooses one:
@@ -26,20 +20,10 @@ func TestServerGCTarget(t *testing.T) {
 	} {
 		t.Setenv("GOGC", tc.gogc)
 		p := procStartDuro(t, bin, t.TempDir(), "duro GOGC="+tc.gogc)
-		resp, err := http.Get(p.URL() + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := -1.0
-		for line := range strings.SplitSeq(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, "go_gc_gogc_percent "); ok {
-				got, _ = strconv.ParseFloat(v, 64)
-			}
+		m, ok := procMetrics(p.URL())
+		got, found := m["go_gc_gogc_percent"]
+		if !ok || !found {
+			t.Fatalf("GOGC=%q: no go_gc_gogc_percent on /metrics", tc.gogc)
 		}
 		if got != tc.want {
 			t.Errorf("GOGC=%q: go_gc_gogc_percent = %v, want %v", tc.gogc, got, tc.want)

@@ -7,6 +7,7 @@ package e2e
 // in-process helpers of helpers_test.go.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -614,4 +616,27 @@ func procDump(events []types.Event) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// procMetrics reads a server's /metrics: every series but histogram
+// buckets, by its name with labels (duro_timer_lag_seconds_count{kind="wait"}).
+func procMetrics(base string) (map[string]float64, bool) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return nil, false
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "_bucket") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out, sc.Err() == nil
 }

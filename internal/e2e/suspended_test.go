@@ -234,6 +234,19 @@ func TestSuspendedExecutionsCostDisk(t *testing.T) {
 	t.Logf("phase 3: restart with %d suspended executions: GET /health OK after %v; the %d waits that fell due while it was down (overdue by %v) resumed and all SUCCEEDED %v after process start (last handler answer at %v)",
 		cfg.clones+suspTemplates, startup.Round(time.Millisecond), suspDue, overdue.Round(time.Millisecond),
 		resumed.Round(time.Millisecond), handlerDone.Round(time.Millisecond))
+	// Where the resumption's time went, from the server's own figures
+	// (everything since the restart is the resumption).
+	if m, ok := procMetrics(second.URL()); ok {
+		t.Logf("phase 3: the server's store: %.0f mutations in %.0f transactions, committer busy %v in all (mean per mutation: %v waiting for the committer, %v in its transaction); invocations of susp-short %v and checkpoints %v on average",
+			m["duro_store_commit_batch_size_sum"], m["duro_store_commit_batch_size_count"],
+			time.Duration(m["duro_store_commit_duration_seconds_sum"]*float64(time.Second)).Round(time.Millisecond),
+			suspMean(m, "duro_store_mutation_queued_seconds", "").Round(100*time.Microsecond),
+			suspMean(m, "duro_store_mutation_transaction_seconds", "").Round(100*time.Microsecond),
+			suspMean(m, "duro_invocation_duration_seconds", `{function="susp-short"}`).Round(time.Millisecond),
+			suspMean(m, "duro_checkpoint_duration_seconds", "").Round(100*time.Microsecond))
+	} else {
+		t.Errorf("phase 3: GET /metrics failed")
+	}
 	t.Logf("phase 3: server RSS after start %s (peak %s), after resuming %s (peak %s)",
 		suspMB(rssStart.rss), suspMB(rssStart.hwm), suspMB(rssResumed.rss), suspMB(rssResumed.hwm))
 
@@ -316,17 +329,20 @@ func TestSuspendedExecutionsCostDisk(t *testing.T) {
 // and returns the lags, sorted.
 func suspLagPhase(t *testing.T, ctx context.Context, api *lambda.Client, fns *suspFunctions, srv *procDuro, phase, shape string, n, concurrency int, bare bool, waiting int) []time.Duration {
 	t.Helper()
-	count0, sum0, _ := suspTimerLagMetric(srv.URL())
+	const lag, wait = "duro_timer_lag_seconds", `{kind="wait"}`
+	before, _ := procMetrics(srv.URL())
 	lags, elapsed := suspRunLag(t, ctx, api, fns, n, concurrency, bare)
 	t.Logf("%s: %d executions (%s), %d at a time, in %v with %d executions waiting on timers: wake-up lag p50 %v, p90 %v, p99 %v, max %v (min %v)",
 		phase, n, shape, concurrency, elapsed.Round(time.Millisecond), waiting,
 		suspPercentile(lags, 50).Round(100*time.Microsecond), suspPercentile(lags, 90).Round(100*time.Microsecond),
 		suspPercentile(lags, 99).Round(100*time.Microsecond), suspPercentile(lags, 100).Round(100*time.Microsecond),
 		suspPercentile(lags, 0).Round(100*time.Microsecond))
-	if c, sum, ok := suspTimerLagMetric(srv.URL()); ok && c > count0 {
-		c, sum = c-count0, sum-sum0
-		t.Logf("%s: the server's duro_timer_lag_seconds{kind=\"wait\"} over the phase: %d timers, mean %v (due time to timer fired)",
-			phase, c, time.Duration(sum/float64(c)*float64(time.Second)).Round(100*time.Microsecond))
+	if after, ok := procMetrics(srv.URL()); ok {
+		c := after[lag+"_count"+wait] - before[lag+"_count"+wait]
+		if sum := after[lag+"_sum"+wait] - before[lag+"_sum"+wait]; c > 0 {
+			t.Logf("%s: the server's duro_timer_lag_seconds{kind=\"wait\"} over the phase: %.0f timers, mean %v (due time to timer fired)",
+				phase, c, time.Duration(sum/c*float64(time.Second)).Round(100*time.Microsecond))
+		}
 	}
 	if len(lags) != n {
 		t.Errorf("%s: %d wake-up lags recorded for %d executions", phase, len(lags), n)
@@ -1109,38 +1125,13 @@ func (s *suspSampler) stop() int64 {
 	return <-s.done
 }
 
-// suspTimerLagMetric reads the server's wait-timer lag histogram (count and
-// sum in seconds) from GET /metrics.
-func suspTimerLagMetric(base string) (count int64, sum float64, ok bool) {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		return 0, 0, false
+// suspMean is a histogram's mean from its _sum and _count series.
+func suspMean(m map[string]float64, metric, labels string) time.Duration {
+	c := m[metric+"_count"+labels]
+	if c <= 0 {
+		return 0
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.Contains(line, `kind="wait"`) {
-			continue
-		}
-		fields := strings.Fields(line)
-		if len(fields) < 2 {
-			continue
-		}
-		switch {
-		case strings.HasPrefix(line, "duro_timer_lag_seconds_count"):
-			c, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-			if err == nil {
-				count, ok = int64(c), true
-			}
-		case strings.HasPrefix(line, "duro_timer_lag_seconds_sum"):
-			if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
-				sum = v
-			}
-		}
-	}
-	return count, sum, ok
+	return time.Duration(m[metric+"_sum"+labels] / c * float64(time.Second))
 }
 
 // suspDropPageCache asks the kernel to drop the cached pages of one file

@@ -125,50 +125,34 @@ func New() *Metrics {
 			Namespace: namespace, Name: "checkpoints_total",
 			Help: "CheckpointDurableExecution calls, by outcome (ok: applied or replayed; error: rejected).",
 		}, []string{"outcome"}),
-		checkpointDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "checkpoint_duration_seconds",
-			Help:    "Time the engine took to validate, apply and durably commit a checkpoint.",
-			Buckets: fastBuckets,
-		}),
-		checkpointUpdates: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "checkpoint_updates",
-			Help:    "Operation updates per checkpoint (batch size).",
-			Buckets: sizeBuckets,
-		}),
-		commitDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "store_commit_duration_seconds",
-			Help:    "Duration of one store transaction of the group committer, fsync included.",
-			Buckets: fastBuckets,
-		}),
-		commitSync: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "store_commit_sync_seconds",
-			Help:    "Time one store transaction of the group committer spent in COMMIT: writing its WAL frames and the fsync (the rest of store_commit_duration_seconds runs the mutations' statements).",
-			Buckets: fastBuckets,
-		}),
-		commitBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "store_commit_batch_size",
-			Help:    "Mutations per store transaction (group-commit batch size).",
-			Buckets: sizeBuckets,
-		}),
+		checkpointDuration: histogram("checkpoint_duration_seconds",
+			"Time the engine took to validate, apply and durably commit a checkpoint.",
+			fastBuckets),
+		checkpointUpdates: histogram("checkpoint_updates",
+			"Operation updates per checkpoint (batch size).",
+			sizeBuckets),
+		commitDuration: histogram("store_commit_duration_seconds",
+			"Duration of one store transaction of the group committer, fsync included.",
+			fastBuckets),
+		commitSync: histogram("store_commit_sync_seconds",
+			"Time one store transaction of the group committer spent in COMMIT: writing its WAL frames and the fsync (the rest of store_commit_duration_seconds runs the mutations' statements).",
+			fastBuckets),
+		commitBatch: histogram("store_commit_batch_size",
+			"Mutations per store transaction (group-commit batch size).",
+			sizeBuckets),
 		commitFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "store_commit_failures_total",
 			Help: "Store transactions that failed as a whole (every mutation in them failed).",
 		}),
-		mutationQueued: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "store_mutation_queued_seconds",
-			Help:    "Time a store mutation (a checkpoint, an invocation starting or ending, a timer firing, ...) waited for the group committer to begin its transaction.",
-			Buckets: fastBuckets,
-		}),
-		mutationTxn: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "store_mutation_transaction_seconds",
-			Help:    "Duration of the transaction that committed a store mutation, fsync included, counted once per mutation it carried.",
-			Buckets: fastBuckets,
-		}),
-		mutationResumed: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "store_mutation_resumed_seconds",
-			Help:    "Time from the commit of a store mutation's transaction until the goroutine waiting for it ran again: time spent waiting for a CPU, which grows when the process's CPUs are saturated.",
-			Buckets: fastBuckets,
-		}),
+		mutationQueued: histogram("store_mutation_queued_seconds",
+			"Time a store mutation (a checkpoint, an invocation starting or ending, a timer firing, ...) waited for the group committer to begin its transaction.",
+			fastBuckets),
+		mutationTxn: histogram("store_mutation_transaction_seconds",
+			"Duration of the transaction that committed a store mutation, fsync included, counted once per mutation it carried.",
+			fastBuckets),
+		mutationResumed: histogram("store_mutation_resumed_seconds",
+			"Time from the commit of a store mutation's transaction until the goroutine waiting for it ran again: time spent waiting for a CPU, which grows when the process's CPUs are saturated.",
+			fastBuckets),
 		timerLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "timer_lag_seconds",
 			Help:    "Delay from a timer's due time to the engine handling it, by kind (wait, retry, invoke, callback_timeout, ...).",
@@ -200,6 +184,11 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // OpenMetrics when the scraper asks for it).
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
+}
+
+// histogram declares one histogram of the namespace.
+func histogram(name, help string, buckets []float64) prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets})
 }
 
 // SetActiveExecutions gives the active-executions gauge the number of
