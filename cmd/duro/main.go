@@ -12,6 +12,9 @@ import (
 )
 
 func main() {
+	if v, ok := godebugWithStackSetting(os.Getenv); ok {
+		reexecWithGODEBUG(v)
+	}
 	if p, ok := gcPercent(os.Getenv); ok {
 		debug.SetGCPercent(p)
 	}

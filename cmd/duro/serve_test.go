@@ -145,3 +145,30 @@ func TestGCPercent(t *testing.T) {
 		}
 	}
 }
+
+// TestGODEBUGStackSetting checks that Duro adds gcshrinkstackoff=1 to
+// GODEBUG, keeping the rest, unless GODEBUG already sets it either way.
+func TestGODEBUGStackSetting(t *testing.T) {
+	for _, tc := range []struct {
+		godebug string
+		want    string
+		reexec  bool
+	}{
+		{"", "gcshrinkstackoff=1", true},
+		{" ", "gcshrinkstackoff=1", true},
+		{"madvdontneed=1", "madvdontneed=1,gcshrinkstackoff=1", true},
+		{"gctrace=1,gcshrinkstackoff=0", "", false},
+		{"gcshrinkstackoff=1", "", false},
+		{"madvdontneed=1, gcshrinkstackoff=0", "", false},
+	} {
+		got, reexec := godebugWithStackSetting(func(k string) string {
+			if k == "GODEBUG" {
+				return tc.godebug
+			}
+			return ""
+		})
+		if got != tc.want || reexec != tc.reexec {
+			t.Errorf("GODEBUG=%q: godebugWithStackSetting() = %q, %v; want %q, %v", tc.godebug, got, reexec, tc.want, tc.reexec)
+		}
+	}
+}
