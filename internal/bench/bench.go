@@ -337,10 +337,14 @@ type Result struct {
 	// StoreCommitSyncMs is the distribution of the transactions' COMMIT
 	// (WAL write and fsync), estimated from the server's
 	// duro_store_commit_sync_seconds buckets: its tail is the disk's.
-	StoreCommitSyncMs      *Summary `json:"store_commit_sync_ms,omitempty"`
-	Machine                Machine  `json:"machine"`
-	Started                string   `json:"started"`
-	StoreStatsNotAvailable string   `json:"store_stats_error,omitempty"`
+	StoreCommitSyncMs *Summary `json:"store_commit_sync_ms,omitempty"`
+	// LoadGenJSONFallbacks counts the checkpoint responses and invocation
+	// envelopes the load generator's fast decoders gave up on and decoded
+	// with encoding/json instead (0 against Duro).
+	LoadGenJSONFallbacks   int64   `json:"loadgen_json_fallbacks"`
+	Machine                Machine `json:"machine"`
+	Started                string  `json:"started"`
+	StoreStatsNotAvailable string  `json:"store_stats_error,omitempty"`
 }
 
 // record starts a recorder (the CPU profiler, the execution tracer) writing
@@ -574,6 +578,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Checkpoints = m.checkpoints.Load()
 	res.CheckpointErrors = m.checkpointErrors.Load()
 	res.Updates = m.updates.Load()
+	res.LoadGenJSONFallbacks = m.jsonFallbacks.Load()
 	res.Rate, res.LateStarts = cfg.Rate, m.lateStarts.Load()
 	res.ExecutionsPerSec = round3(float64(res.Executions) / secs)
 	res.CheckpointsPerSec = round3(float64(res.Checkpoints) / secs)

@@ -86,6 +86,11 @@ func TestRunScenarios(t *testing.T) {
 				}
 			}
 			checkResult(t, r, 6, want)
+			// Every checkpoint response and envelope Duro sent took the
+			// load generator's fast decoders.
+			if r.LoadGenJSONFallbacks != 0 {
+				t.Errorf("%d documents decoded with encoding/json, want 0", r.LoadGenJSONFallbacks)
+			}
 			lags := r.WakeLagMs.Count + r.CallbackLagMs.Count
 			if lags != tc.wakes {
 				t.Errorf("%d wake-up/callback lags recorded, want %d", lags, tc.wakes)

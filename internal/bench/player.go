@@ -24,6 +24,7 @@ type measurements struct {
 	failed            atomic.Int64 // executions that failed or could not start
 	parked            atomic.Int64 // background executions suspended on their wait
 	lateStarts        atomic.Int64 // open loop: starts behind schedule
+	jsonFallbacks     atomic.Int64 // documents the fast decoders gave up on
 	checkpointLatency Histogram
 	executionLatency  Histogram
 	wakeLag           Histogram
@@ -44,7 +45,7 @@ func (m *measurements) recordCheckpoint(ok bool, d time.Duration) {
 // reset zeroes everything but the parked count.
 func (m *measurements) reset() {
 	for _, c := range []*atomic.Int64{&m.checkpoints, &m.checkpointErrors, &m.updates, &m.invocations,
-		&m.handlerErrors, &m.completed, &m.failed, &m.lateStarts} {
+		&m.handlerErrors, &m.completed, &m.failed, &m.lateStarts, &m.jsonFallbacks} {
 		c.Store(0)
 	}
 	for _, h := range []*Histogram{&m.checkpointLatency, &m.executionLatency, &m.wakeLag, &m.callbackLag} {
@@ -115,7 +116,7 @@ func (p *player) handler(f invocationFunc) runtime.HandlerFunc {
 		arrived := time.Now()
 		p.m.invocations.Add(1)
 		var env envelope
-		if err := json.Unmarshal(inv.Payload, &env); err != nil || env.DurableExecutionArn == "" {
+		if err := p.m.unmarshal(inv.Payload, &env); err != nil || env.DurableExecutionArn == "" {
 			p.m.handlerErrors.Add(1)
 			return unhandled("InvalidEnvelope", fmt.Sprintf("bad envelope: %v", err)), nil
 		}

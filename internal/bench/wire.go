@@ -213,7 +213,7 @@ func (c *wireClient) do(ctx context.Context, method, path string, header http.He
 		return r.functionError, fmt.Errorf("%s %s: %w", method, path, &apiError{Status: r.status, Body: string(r.body)})
 	}
 	if out != nil && len(r.body) > 0 {
-		if err := json.Unmarshal(r.body, out); err != nil {
+		if err := c.m.unmarshal(r.body, out); err != nil {
 			return "", fmt.Errorf("%s %s: decode response: %w", method, path, err)
 		}
 	}
