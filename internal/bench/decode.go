@@ -10,7 +10,7 @@ import (
 // The load generator shares the machine with the server it measures, so it
 // reads the documents it gets for every step (checkpoint responses,
 // invocation envelopes) without encoding/json's reflection, which was
-// 5.9 % of an open-loop run's CPU (bench/README.md, ninth session). Each
+// 6.4 % of an open-loop run's CPU (bench/README.md, ninth session). Each
 // decoder takes the members the player reads and skips the others; on
 // anything it cannot read exactly as encoding/json would (see package
 // fastjson), including a member whose name matches a field's only in
@@ -157,17 +157,7 @@ func decodeOp(d *fastjson.Decoder, op *wireOp) {
 			op.StepDetails = &struct {
 				Result *string `json:"Result"`
 			}{}
-			d.Object(func(k string) bool {
-				switch {
-				case k == "Result":
-					op.StepDetails.Result = d.StrPtr()
-				case foldsTo(k, "Result"):
-					return false
-				default:
-					d.Skip()
-				}
-				return !d.Failed()
-			})
+			oneMember(d, "Result", func() { op.StepDetails.Result = d.StrPtr() })
 		case "WaitDetails":
 			if d.Null() {
 				op.WaitDetails = nil
@@ -176,17 +166,7 @@ func decodeOp(d *fastjson.Decoder, op *wireOp) {
 			op.WaitDetails = &struct {
 				ScheduledEndTimestamp *float64 `json:"ScheduledEndTimestamp"`
 			}{}
-			d.Object(func(k string) bool {
-				switch {
-				case k == "ScheduledEndTimestamp":
-					op.WaitDetails.ScheduledEndTimestamp = d.Float64Ptr()
-				case foldsTo(k, "ScheduledEndTimestamp"):
-					return false
-				default:
-					d.Skip()
-				}
-				return !d.Failed()
-			})
+			oneMember(d, "ScheduledEndTimestamp", func() { op.WaitDetails.ScheduledEndTimestamp = d.Float64Ptr() })
 		case "CallbackDetails":
 			if d.Null() {
 				op.CallbackDetails = nil
@@ -195,21 +175,27 @@ func decodeOp(d *fastjson.Decoder, op *wireOp) {
 			op.CallbackDetails = &struct {
 				CallbackId *string `json:"CallbackId"`
 			}{}
-			d.Object(func(k string) bool {
-				switch {
-				case k == "CallbackId":
-					op.CallbackDetails.CallbackId = d.StrPtr()
-				case foldsTo(k, "CallbackId"):
-					return false
-				default:
-					d.Skip()
-				}
-				return !d.Failed()
-			})
+			oneMember(d, "CallbackId", func() { op.CallbackDetails.CallbackId = d.StrPtr() })
 		default:
 			if foldsTo(key, "Id", "ParentId", "Type", "Status", "StepDetails", "WaitDetails", "CallbackDetails") {
 				return false
 			}
+			d.Skip()
+		}
+		return !d.Failed()
+	})
+}
+
+// oneMember reads an object of which the player reads one member, name,
+// calling read positioned at its value.
+func oneMember(d *fastjson.Decoder, name string, read func()) {
+	d.Object(func(key string) bool {
+		switch {
+		case key == name:
+			read()
+		case foldsTo(key, name):
+			return false
+		default:
 			d.Skip()
 		}
 		return !d.Failed()

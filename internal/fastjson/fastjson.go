@@ -14,28 +14,25 @@ import (
 	"unicode/utf8"
 )
 
-// NewDecoder returns a Decoder positioned at the start of b.
-func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
-
-// Failed reports whether the decoder has given up.
-func (d *Decoder) Failed() bool { return d.failed }
-
-// Fail makes the decoder give up, for a value its caller does not accept.
-func (d *Decoder) Fail() { d.failed = true }
-
-// End reports whether the whole document was read without giving up:
-// nothing but blanks after the value.
-func (d *Decoder) End() bool {
-	d.ws()
-	return !d.failed && d.i == len(d.b)
-}
-
 // Decoder reads JSON values from b at i; failed records that it gave up.
 // Its zero value reads nothing; NewDecoder starts it on a document.
 type Decoder struct {
 	b      []byte
 	i      int
 	failed bool
+}
+
+// NewDecoder returns a Decoder positioned at the start of b.
+func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Failed reports whether the decoder has given up.
+func (d *Decoder) Failed() bool { return d.failed }
+
+// End reports whether the whole document was read without giving up:
+// nothing but blanks after the value.
+func (d *Decoder) End() bool {
+	d.ws()
+	return !d.failed && d.i == len(d.b)
 }
 
 // ws skips blanks.
