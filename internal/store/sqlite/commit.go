@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,9 @@ type commitRequest struct {
 	// (requestAnswered) or the caller gives up (requestAbandoned),
 	// whichever comes first; see resumeGate.
 	state atomic.Int32
+	// gate is the batch gate that answered the request, set before state
+	// leaves requestWaiting.
+	gate *resumeGate
 }
 
 // Commit applies m atomically and durably; see store.Store.
@@ -67,13 +71,13 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 
 	select {
 	case err := <-req.res:
-		s.resume.resumed()
+		req.gate.resumed()
 		if !req.committed.IsZero() {
 			s.observeMutation(req)
 		}
 		return err
 	case <-ctx.Done():
-		s.resume.abandon(req)
+		req.abandon()
 		return ctx.Err()
 	}
 }
@@ -83,6 +87,7 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 func (s *Store) runCommitter() {
 	defer close(s.done)
 	batch := make([]*commitRequest, 0, maxBatch)
+	runnable := []metrics.Sample{{Name: runnableMetric}}
 	for req := range s.queue {
 		batch = append(batch[:0], req)
 		// Take whatever else queued up while the previous transaction was
@@ -99,38 +104,45 @@ func (s *Store) runCommitter() {
 				break fill
 			}
 		}
-		s.resume.open()
-		s.commitBatch(batch)
+		gate := openResumeGate()
+		idle := s.commitBatch(gate, batch, runnable)
 		clear(batch) // drop references so finished requests can be collected
 		s.restartWAL()
 		// The callers just answered are runnable, most of them on this
-		// goroutine's P; the next batch waits until they have all run.
-		s.resume.wait()
+		// goroutine's P; unless a P was idle for them, the next batch
+		// waits until they have all run.
+		if idle {
+			gate.release()
+		} else {
+			gate.wait()
+		}
 	}
 }
 
 // commitBatch applies a batch of mutations in one transaction, each in its
-// own savepoint, and answers every request.
-func (s *Store) commitBatch(batch []*commitRequest) {
+// own savepoint, and answers every request through gate. It reports
+// whether, as it answered the committed batch, no goroutine was waiting
+// for a CPU (schedulerIdle, read with runnable).
+func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable []metrics.Sample) bool {
 	live := batch[:0:0]
 	for _, req := range batch {
 		// The caller has already returned ctx.Err(); not applying the
 		// mutation keeps the outcome as close to what it was told as we can.
 		if err := req.ctx.Err(); err != nil {
-			s.resume.answer(req, err)
+			gate.answer(req, err)
 			continue
 		}
 		live = append(live, req)
 	}
 	if len(live) == 0 {
-		return
+		return false
 	}
 
 	start := time.Now()
 	failAll := func(err error) {
 		s.observeCommit(start, 0, len(live), err)
 		for _, req := range live {
-			s.resume.answer(req, err)
+			gate.answer(req, err)
 		}
 	}
 
@@ -147,12 +159,13 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 	}
 	if err != nil {
 		failAll(err)
-		return
+		return false
 	}
 	s.observeCommit(start, commit, len(live), nil)
 	s.walDirty.Store(true)
 
 	s.transactions.Add(1)
+	idle := schedulerIdle(runnable)
 	committed := time.Now()
 	var ok int64
 	for i, req := range live {
@@ -160,9 +173,10 @@ func (s *Store) commitBatch(batch []*commitRequest) {
 		if errs[i] == nil {
 			ok++
 		}
-		s.resume.answer(req, errs[i])
+		gate.answer(req, errs[i])
 	}
 	s.commits.Add(ok)
+	return idle
 }
 
 // errPartial aborts a batch run without savepoints in which a mutation

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +17,7 @@ import (
 
 // TestResumeGate plays the hand-over of one batch in a fixed order and
 // checks that the committer's wait ends exactly when the last answered
-// caller has resumed, and leaves no token behind for the next batch.
+// caller has resumed, with every count settled.
 func TestResumeGate(t *testing.T) {
 	// Steps: "a<i>" the committer answers request i, "r<i>" caller i
 	// resumes with its answer, "x<i>" caller i gives up.
@@ -36,7 +38,7 @@ func TestResumeGate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newResumeGate()
+			g := openResumeGate()
 			reqs := make([]*commitRequest, 3)
 			for i := range reqs {
 				reqs[i] = &commitRequest{res: make(chan error, 1)}
@@ -51,12 +53,11 @@ func TestResumeGate(t *testing.T) {
 					g.answer(reqs[i], nil)
 				case 'r':
 					<-reqs[i].res
-					g.resumed()
+					reqs[i].gate.resumed()
 				case 'x':
-					g.abandon(reqs[i])
+					reqs[i].abandon()
 				}
 			}
-			g.open()
 			for _, s := range tt.before {
 				step(s)
 			}
@@ -79,12 +80,71 @@ func TestResumeGate(t *testing.T) {
 				t.Fatal("the wait did not end after the last caller resumed")
 			}
 			if n := len(g.wake); n != 0 {
-				t.Fatalf("%d wake-up tokens left for the next batch", n)
+				t.Fatalf("%d wake-up tokens left after the wait", n)
 			}
 			if n := g.pending.Load(); n != 0 {
 				t.Fatalf("pending = %d after the batch", n)
 			}
 		})
+	}
+}
+
+// TestResumeGateReleased checks that a batch whose gate the committer
+// released without waiting leaves the next batch's wait alone: its
+// callers, resuming or giving up late, count on their own gate only.
+func TestResumeGateReleased(t *testing.T) {
+	req := func() *commitRequest { return &commitRequest{res: make(chan error, 1)} }
+	first := openResumeGate()
+	a, b := req(), req()
+	first.answer(a, nil)
+	first.answer(b, nil)
+	first.release()
+
+	next := openResumeGate()
+	c := req()
+	next.answer(c, nil)
+	// The first batch's callers come back during the next batch.
+	<-a.res
+	a.gate.resumed()
+	b.abandon()
+	waited := make(chan struct{})
+	go func() {
+		next.wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+		t.Fatal("the next batch's wait ended before its own caller resumed")
+	case <-time.After(20 * time.Millisecond):
+	}
+	<-c.res
+	c.gate.resumed()
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the next batch's wait did not end after its caller resumed")
+	}
+	if n := first.pending.Load(); n != 0 {
+		t.Errorf("released gate: pending = %d after its callers came back", n)
+	}
+	if a.gate != first || c.gate != next {
+		t.Error("a request does not point at the gate that answered it")
+	}
+}
+
+// TestSchedulerIdle checks that the committer reads the runtime's count of
+// runnable goroutines (the metric exists in this toolchain), and never
+// skips its wait with a single P, where its callers could not run beside
+// it.
+func TestSchedulerIdle(t *testing.T) {
+	sample := []metrics.Sample{{Name: runnableMetric}}
+	metrics.Read(sample)
+	if k := sample[0].Value.Kind(); k != metrics.KindUint64 {
+		t.Fatalf("%s: kind %v, want a uint64", runnableMetric, k)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if schedulerIdle(sample) {
+		t.Error("schedulerIdle with GOMAXPROCS=1 = true, want false")
 	}
 }
 

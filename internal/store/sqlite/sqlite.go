@@ -83,10 +83,6 @@ type Store struct {
 	queue  chan *commitRequest
 	done   chan struct{} // closed when the committer goroutine has exited
 
-	// resume lets the committer wait until the callers of its last batch
-	// have run again (commit.go).
-	resume resumeGate
-
 	closeOnce sync.Once
 	closeErr  error
 
@@ -209,7 +205,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		pruneBatch:   5000,
 		queue:        make(chan *commitRequest, queueSize),
 		done:         make(chan struct{}),
-		resume:       newResumeGate(),
 		ckptStop:     make(chan struct{}),
 		ckptDone:     make(chan struct{}),
 		prefetchStop: make(chan struct{}),
