@@ -119,8 +119,8 @@ func (s *Store) runCommitter() {
 	}
 }
 
-// commitBatch applies a batch of mutations in one transaction, each in its
-// own savepoint, and answers every request through gate. It reports
+// commitBatch applies a batch of mutations in one transaction (savepoints
+// only on a rerun, see runBatch) and answers every request through gate. It reports
 // whether, as it answered the committed batch, no goroutine was waiting
 // for a CPU (schedulerIdle, read with runnable).
 func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable []metrics.Sample) bool {
