@@ -2,8 +2,6 @@ package bench
 
 import (
 	"encoding/json"
-	"strings"
-
 	"github.com/duro-run/duro/internal/fastjson"
 )
 
@@ -13,8 +11,8 @@ import (
 // 6.4 % of an open-loop run's CPU (bench/README.md, ninth session). Each
 // decoder takes the members the player reads and skips the others; on
 // anything it cannot read exactly as encoding/json would (see package
-// fastjson), including a member whose name matches a field's only in
-// letter case, it gives up and unmarshal uses encoding/json.
+// fastjson and Decoder.SkipUnknown), it gives up and unmarshal uses
+// encoding/json.
 
 // unmarshal decodes a JSON document into out, counting in m the
 // checkpoint responses and envelopes that needed encoding/json.
@@ -35,17 +33,6 @@ func (m *measurements) unmarshal(b []byte, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// foldsTo reports whether key is one of names in another letter case,
-// which encoding/json would take for that field.
-func foldsTo(key string, names ...string) bool {
-	for _, n := range names {
-		if strings.EqualFold(key, n) {
-			return true
-		}
-	}
-	return false
-}
-
 func decodeCheckpointResponse(b []byte) (checkpointResponse, bool) {
 	var out checkpointResponse
 	d := fastjson.NewDecoder(b)
@@ -56,10 +43,7 @@ func decodeCheckpointResponse(b []byte) (checkpointResponse, bool) {
 		case "NewExecutionState":
 			decodeOperationPage(d, &out.NewExecutionState.Operations, &out.NewExecutionState.NextMarker)
 		default:
-			if foldsTo(key, "CheckpointToken", "NewExecutionState") {
-				return false
-			}
-			d.Skip()
+			return d.SkipUnknown(key, "CheckpointToken", "NewExecutionState")
 		}
 		return !d.Failed()
 	})
@@ -92,10 +76,7 @@ func decodeEnvelope(b []byte) (envelope, bool) {
 			})
 			out.UpdatedOperationIds = ids
 		default:
-			if foldsTo(key, "DurableExecutionArn", "CheckpointToken", "InitialExecutionState", "UpdatedOperationIds") {
-				return false
-			}
-			d.Skip()
+			return d.SkipUnknown(key, "DurableExecutionArn", "CheckpointToken", "InitialExecutionState", "UpdatedOperationIds")
 		}
 		return !d.Failed()
 	})
@@ -129,10 +110,7 @@ func decodeOperationPage(d *fastjson.Decoder, ops *[]wireOp, marker *string) {
 		case "NextMarker":
 			d.NullableStr(marker)
 		default:
-			if foldsTo(key, "Operations", "NextMarker") {
-				return false
-			}
-			d.Skip()
+			return d.SkipUnknown(key, "Operations", "NextMarker")
 		}
 		return !d.Failed()
 	})
@@ -177,10 +155,7 @@ func decodeOp(d *fastjson.Decoder, op *wireOp) {
 			}{}
 			oneMember(d, "CallbackId", func() { op.CallbackDetails.CallbackId = d.StrPtr() })
 		default:
-			if foldsTo(key, "Id", "ParentId", "Type", "Status", "StepDetails", "WaitDetails", "CallbackDetails") {
-				return false
-			}
-			d.Skip()
+			return d.SkipUnknown(key, "Id", "ParentId", "Type", "Status", "StepDetails", "WaitDetails", "CallbackDetails")
 		}
 		return !d.Failed()
 	})
@@ -190,14 +165,10 @@ func decodeOp(d *fastjson.Decoder, op *wireOp) {
 // calling read positioned at its value.
 func oneMember(d *fastjson.Decoder, name string, read func()) {
 	d.Object(func(key string) bool {
-		switch {
-		case key == name:
-			read()
-		case foldsTo(key, name):
-			return false
-		default:
-			d.Skip()
+		if key != name {
+			return d.SkipUnknown(key, name)
 		}
+		read()
 		return !d.Failed()
 	})
 }

@@ -87,21 +87,23 @@ func TestFastDecodersAgree(t *testing.T) {
 
 func checkDecoders(t *testing.T, b []byte) {
 	t.Helper()
-	if got, ok := decodeCheckpointResponse(b); ok {
-		var want checkpointResponse
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Errorf("%s: accepted as a checkpoint response, encoding/json fails: %v", b, err)
-		} else if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: decoded %+v, encoding/json %+v", b, got, want)
-		}
+	agrees(t, b, "a checkpoint response", decodeCheckpointResponse)
+	agrees(t, b, "an envelope", decodeEnvelope)
+}
+
+// agrees checks that if decode accepts b, encoding/json decodes it too, to
+// the same value.
+func agrees[T any](t *testing.T, b []byte, what string, decode func([]byte) (T, bool)) {
+	t.Helper()
+	got, ok := decode(b)
+	if !ok {
+		return
 	}
-	if got, ok := decodeEnvelope(b); ok {
-		var want envelope
-		if err := json.Unmarshal(b, &want); err != nil {
-			t.Errorf("%s: accepted as an envelope, encoding/json fails: %v", b, err)
-		} else if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: decoded %+v, encoding/json %+v", b, got, want)
-		}
+	var want T
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Errorf("%s: accepted as %s, encoding/json fails: %v", b, what, err)
+	} else if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: decoded %+v, encoding/json %+v", b, got, want)
 	}
 }
 

@@ -11,6 +11,7 @@ package fastjson
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -420,4 +421,18 @@ func (d *Decoder) Float64Ptr() *float64 {
 		return nil
 	}
 	return &v
+}
+
+// SkipUnknown reads over the value of a member its caller ignores, and
+// reports whether it did: a name that matches one of known in another
+// letter case is one encoding/json would take for that field, so the
+// decoder gives up on it instead (false, for an Object member callback).
+func (d *Decoder) SkipUnknown(key string, known ...string) bool {
+	for _, name := range known {
+		if strings.EqualFold(key, name) {
+			return false
+		}
+	}
+	d.Skip()
+	return !d.failed
 }

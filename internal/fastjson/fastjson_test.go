@@ -14,9 +14,8 @@ type doc struct {
 	On    *bool    `json:"On"`
 }
 
-// decodeDoc reads a doc, skipping unknown members; it gives up on a member
-// whose name differs from a known one only in case (encoding/json would
-// take it).
+// decodeDoc reads a doc, skipping unknown members (SkipUnknown gives up
+// on a case variant of a known one, which encoding/json would take).
 func decodeDoc(b []byte) (doc, bool) {
 	var out doc
 	d := NewDecoder(b)
@@ -31,26 +30,11 @@ func decodeDoc(b []byte) (doc, bool) {
 		case "On":
 			out.On = d.BoolPtr()
 		default:
-			for _, known := range []string{"name", "score", "count", "on"} {
-				if len(key) == len(known) && equalFold(key, known) {
-					return false
-				}
-			}
-			d.Skip()
+			return d.SkipUnknown(key, "Name", "Score", "Count", "On")
 		}
 		return !d.Failed()
 	})
 	return out, d.End()
-}
-
-func equalFold(a, b string) bool {
-	for i := range len(a) {
-		x, y := a[i]|0x20, b[i]|0x20
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 var docCorpus = []string{
