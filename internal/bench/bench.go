@@ -300,7 +300,10 @@ type Result struct {
 	// NodeVersion is the version of the Node.js that ran the workers.
 	NodeVersion string `json:"node_version,omitempty"`
 	// EnvironmentConcurrency is --environment-concurrency (JS client).
-	EnvironmentConcurrency int     `json:"environment_concurrency,omitempty"`
+	EnvironmentConcurrency int `json:"environment_concurrency,omitempty"`
+	// FunctionMemoryMB is the JS function's MemorySize, which sizes the
+	// Node workers' heap.
+	FunctionMemoryMB       int32   `json:"function_memory_mb,omitempty"`
 	WorkerProcesses        int     `json:"worker_processes,omitempty"`
 	WorkerCPUSeconds       float64 `json:"worker_cpu_seconds,omitempty"`
 	WorkerCPUPercent       float64 `json:"worker_cpu_percent,omitempty"`
@@ -478,6 +481,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		lean := !cfg.NoLeanNodeClient
 		res.NodeLeanClient = &lean
 		res.EnvironmentConcurrency = cfg.EnvironmentConcurrency
+		res.FunctionMemoryMB = jsMemorySize(cfg)
 		if cfg.Endpoint == "" {
 			res.NodeVersion = nodeVersion(cfg.NodeCommand)
 		}

@@ -213,7 +213,7 @@ func createJSFunction(ctx context.Context, client *lambda.Client, name string, c
 		Runtime:       types.RuntimeNodejs22x,
 		Handler:       aws.String("index.handler"),
 		Timeout:       aws.Int32(300),
-		MemorySize:    aws.Int32(512),
+		MemorySize:    aws.Int32(jsMemorySize(cfg)),
 		DurableConfig: &types.DurableConfig{ExecutionTimeout: aws.Int32(3600), RetentionPeriodInDays: aws.Int32(1)},
 		Environment:   &types.Environment{Variables: jsFunctionEnv(cfg)},
 	}
@@ -229,6 +229,17 @@ func createJSFunction(ctx context.Context, client *lambda.Client, name string, c
 		return fmt.Errorf("create function %s: %w", name, err)
 	}
 	return nil
+}
+
+// jsMemorySize is the bench function's MemorySize: 2 GB on managed
+// instances, the smallest function size Lambda supports there (one vCPU,
+// the one Node worker), else 512 MB. Duro sizes the worker's heap from it
+// as Lambda's Node.js runtimes do.
+func jsMemorySize(cfg Config) int32 {
+	if cfg.EnvironmentConcurrency > 0 {
+		return 2048
+	}
+	return 512
 }
 
 // nodeVersion asks the Node.js the embedded server runs (command, default

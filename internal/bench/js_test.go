@@ -68,6 +68,9 @@ func TestRunJS(t *testing.T) {
 			if r.NodeLeanClient == nil || *r.NodeLeanClient != lean {
 				t.Errorf("node_lean_client = %v, want %v", r.NodeLeanClient, lean)
 			}
+			if want := map[bool]int32{true: 2048, false: 512}[tc.concurrency > 0]; r.FunctionMemoryMB != want {
+				t.Errorf("function_memory_mb = %d, want %d", r.FunctionMemoryMB, want)
+			}
 			if tc.concurrency > 0 && (r.WorkerProcesses != 1 || r.EnvironmentConcurrency != tc.concurrency) {
 				t.Errorf("managed instances: %d worker processes, environment_concurrency %d; want 1 process serving %d at once",
 					r.WorkerProcesses, r.EnvironmentConcurrency, tc.concurrency)

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,7 @@ type hostFn struct {
 	handler string
 	code    []byte
 	timeout int32
+	memory  int32 // MemorySize; 0 leaves the default
 	durable bool
 	env     map[string]string
 	// managed, when not 0, puts the function on managed instances with
@@ -85,6 +87,9 @@ func (e *env) hostCreate(name string, f hostFn) *lambda.CreateFunctionOutput {
 	}
 	if f.timeout > 0 {
 		in.Timeout = aws.Int32(f.timeout)
+	}
+	if f.memory > 0 {
+		in.MemorySize = aws.Int32(f.memory)
 	}
 	if f.durable {
 		in.DurableConfig = &types.DurableConfig{ExecutionTimeout: aws.Int32(300)}
@@ -486,6 +491,51 @@ export const handler = async (event, context) => ({ v: "` + v + `", pid: process
 	e.hostInvokePlain("node-warm", `{}`, &r3)
 	if r3.V != "v2" || r3.Pid == r1.Pid {
 		t.Errorf("after UpdateFunctionCode: %+v; want v2 from a fresh worker (old pid %d)", r3, r1.Pid)
+	}
+}
+
+// Node workers start with the heap Lambda's Node.js runtimes give a
+// function of that memory size, and with global.gc.
+func TestHostNodeHeapFromMemorySize(t *testing.T) {
+	hostNeed(t, "node")
+	e := newEnv(t)
+	code := hostZip(t, hostFile{name: "index.mjs", body: `
+import v8 from "node:v8";
+export const handler = async () => ({
+  execArgv: process.execArgv,
+  gc: typeof globalThis.gc,
+  heapLimitMB: v8.getHeapStatistics().heap_size_limit / 1048576,
+});`})
+	for _, tc := range []struct {
+		memory     int32 // 0: CreateFunction's default, 128
+		semi, old  int
+		underLimit float64 // the heap limit stays below this many MB
+	}{
+		{memory: 0, semi: 6, old: 116, underLimit: 200},
+		{memory: 512, semi: 25, old: 461, underLimit: 600},
+		{memory: 2048, semi: 102, old: 1844, underLimit: 2400},
+	} {
+		t.Run(fmt.Sprint(tc.memory), func(t *testing.T) {
+			name := fmt.Sprintf("node-heap-%d", tc.memory)
+			e.hostCreate(name, hostFn{runtime: types.RuntimeNodejs22x, handler: "index.handler", memory: tc.memory, code: code})
+			var got struct {
+				ExecArgv    []string
+				GC          string
+				HeapLimitMB float64
+			}
+			e.hostInvokePlain(name, `{}`, &got)
+			for _, want := range []string{"--expose-gc", fmt.Sprintf("--max-semi-space-size=%d", tc.semi), fmt.Sprintf("--max-old-space-size=%d", tc.old)} {
+				if !slices.Contains(got.ExecArgv, want) {
+					t.Errorf("node started with %q, want %s among them", got.ExecArgv, want)
+				}
+			}
+			if got.GC != "function" {
+				t.Errorf("typeof gc = %q, want function", got.GC)
+			}
+			if got.HeapLimitMB < float64(tc.old) || got.HeapLimitMB > tc.underLimit {
+				t.Errorf("heap limit %.0f MB, want between %d and %.0f", got.HeapLimitMB, tc.old, tc.underLimit)
+			}
+		})
 	}
 }
 

@@ -98,7 +98,8 @@ func (h *host) launchSpec(fn engine.FunctionConfiguration) (launchSpec, error) {
 		if err != nil {
 			return launchSpec{}, unsupported(fn, fmt.Sprintf("%s needs %q on PATH: %v", rt, h.cfg.NodeCommand, err))
 		}
-		spec.path, spec.args = node, []string{filepath.Join(h.runtimeDir, "bootstrap.mjs")}
+		spec.path = node
+		spec.args = append(nodeArgs(fn.MemorySize), filepath.Join(h.runtimeDir, "bootstrap.mjs"))
 		extra["NODE_NO_WARNINGS"] = "1"
 	case strings.HasPrefix(rt, "python3"):
 		// One interpreter serves every python3.N: a versioned command on
@@ -118,6 +119,23 @@ func (h *host) launchSpec(fn engine.FunctionConfiguration) (launchSpec, error) {
 	}
 	spec.env = h.environment(fn, code, spec.slots, extra)
 	return spec, nil
+}
+
+// nodeArgs are the flags Lambda's Node.js runtimes start node with: the
+// heap sized from the function's memory (a tenth of it for the young
+// generation, split in two semi-spaces, the rest for the old one), so that
+// a function outgrowing its MemorySize fails as it does on Lambda, and the
+// garbage collector works with the same young generation (Node's own
+// default ignores the function's size). global.gc is exposed, as there.
+func nodeArgs(memoryMB int32) []string {
+	args := []string{"--expose-gc", "--max-http-header-size", "81920"}
+	if memoryMB <= 0 {
+		return args
+	}
+	young := memoryMB / 10
+	return append(args,
+		"--max-semi-space-size="+strconv.Itoa(int(young/2)),
+		"--max-old-space-size="+strconv.Itoa(int(memoryMB-young)))
 }
 
 func unsupported(fn engine.FunctionConfiguration, msg string) error {
