@@ -160,7 +160,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	//
 	// A high wal_autocheckpoint leaves WAL checkpoints to the background
 	// checkpointer (walcheckpoint.go), off the commit path.
-	writer, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)&_txlock=immediate", walAutoCheckpointFrames))
+	//
+	// The writer is the one connection that writes the WAL: it goes through
+	// walVFS, which writes each commit's frames in one system call.
+	if err := registerWALVFS(); err != nil {
+		return nil, err
+	}
+	writer, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)&_txlock=immediate&vfs=%s", walAutoCheckpointFrames, walVFSName))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open writer %s: %w", path, err)
 	}
