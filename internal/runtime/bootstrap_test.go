@@ -40,7 +40,7 @@ export const handler = async (event) => {
     }
   };
   const arn = (s) => "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/" + s + "/id";
-  const ok = await c.checkpoint({ DurableExecutionArn: arn("ok"), CheckpointToken: "t0", Updates: [{ Id: "a", Type: "STEP", Action: "START" }] });
+  const ok = await c.checkpoint({ DurableExecutionArn: arn("ok"), CheckpointToken: "t0", Updates: [{ Id: "a", Type: "STEP", Action: "START", Payload: "héllo ✓" }] });
   const op = ok.NewExecutionState.Operations[0];
   report.ok = {
     token: ok.CheckpointToken, status: ok.$metadata.httpStatusCode, attempts: ok.$metadata.attempts,
@@ -65,20 +65,27 @@ export const handler = async (event) => {
 // leanServer is the scripted API. It records, per ARN, the ClientTokens
 // and queries it received.
 type leanServer struct {
-	mu      sync.Mutex
-	tokens  map[string][]string
-	queries []string
-	auth    []string
+	mu       sync.Mutex
+	tokens   map[string][]string
+	queries  []string
+	auth     []string
+	payloads []string // the first update's Payload of each checkpoint
 }
 
 func (s *leanServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arn := r.PathValue("arn")
 	name := strings.TrimSuffix(strings.TrimPrefix(arn, "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/"), "/id")
-	var body struct{ ClientToken string }
+	var body struct {
+		ClientToken string
+		Updates     []struct{ Payload string }
+	}
 	b, _ := io.ReadAll(r.Body)
 	_ = json.Unmarshal(b, &body)
 	s.mu.Lock()
 	s.tokens[name] = append(s.tokens[name], body.ClientToken)
+	if len(body.Updates) > 0 {
+		s.payloads = append(s.payloads, body.Updates[0].Payload)
+	}
 	attempt := len(s.tokens[name])
 	if r.Method == http.MethodGet {
 		s.queries = append(s.queries, name+"?"+r.URL.Query().Encode())
@@ -207,6 +214,13 @@ func TestBootstrapLeanClient(t *testing.T) {
 	}
 	invokeJSON(t, r, fn, leanEnvelope, &rep)
 	raw, _ := json.Marshal(rep)
+	// A body that is not ASCII arrives whole: its Content-Length counts bytes.
+	ls.mu.Lock()
+	payloads := ls.payloads
+	ls.mu.Unlock()
+	if len(payloads) != 1 || payloads[0] != "héllo ✓" {
+		t.Errorf("the server read the checkpoints' first payloads as %q, want [\"héllo ✓\"]", payloads)
+	}
 	if !rep.HasClient || rep.Tag != "[object DurableExecutionInvocationInputWithClient]" ||
 		strings.Join(rep.Keys, ",") != "CheckpointToken,DurableExecutionArn,InitialExecutionState" {
 		t.Fatalf("the envelope is not wrapped as the SDK expects: %s", raw)
