@@ -212,9 +212,6 @@ func TestRejectsForeignRows(t *testing.T) {
 	}
 }
 
-// BenchmarkCommit measures parallel commits to distinct executions, the
-// engine's steady state, and reports how many mutations share a
-// transaction.
 // BenchmarkCommit measures group commit with many executions in flight,
 // each committing mutations shaped like a checkpoint: "step" as a step's
 // [START, SUCCEED] (the execution row, one operation, two events), "wait"
