@@ -54,9 +54,9 @@ type walVFSState struct {
 var (
 	walVFSOnce sync.Once
 	walVFSErr  error
-	// walVFS and walIOMethods are reached from SQLite through pointers
-	// (pAppData is not needed: the state is process-wide, as SQLite's VFS
-	// registry is).
+	// walIOMethods is what the WAL files' method pointers point to, and
+	// walVFS what those methods read; both are process-wide, as SQLite's
+	// VFS registry is, so the VFS needs no pAppData.
 	walVFS       walVFSState
 	walIOMethods sqlite3.Tsqlite3_io_methods
 )
