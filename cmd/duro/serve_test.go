@@ -122,6 +122,16 @@ func serveLogMessages(t *testing.T, addr string) []string {
 	return out
 }
 
+// onlyEnv is a getenv with one variable set.
+func onlyEnv(key, value string) func(string) string {
+	return func(k string) string {
+		if k == key {
+			return value
+		}
+		return ""
+	}
+}
+
 // TestGCPercent checks that Duro raises the GC target only when GOGC does
 // not choose one.
 func TestGCPercent(t *testing.T) {
@@ -134,12 +144,7 @@ func TestGCPercent(t *testing.T) {
 		{"100", 0, false},
 		{"off", 0, false},
 	} {
-		got, set := gcPercent(func(k string) string {
-			if k == "GOGC" {
-				return tc.gogc
-			}
-			return ""
-		})
+		got, set := gcPercent(onlyEnv("GOGC", tc.gogc))
 		if got != tc.want || set != tc.set {
 			t.Errorf("GOGC=%q: gcPercent() = %d, %v; want %d, %v", tc.gogc, got, set, tc.want, tc.set)
 		}
@@ -161,12 +166,7 @@ func TestGODEBUGStackSetting(t *testing.T) {
 		{"gcshrinkstackoff=1", "", false},
 		{"madvdontneed=1, gcshrinkstackoff=0", "", false},
 	} {
-		got, reexec := godebugWithStackSetting(func(k string) string {
-			if k == "GODEBUG" {
-				return tc.godebug
-			}
-			return ""
-		})
+		got, reexec := godebugWithStackSetting(onlyEnv("GODEBUG", tc.godebug))
 		if got != tc.want || reexec != tc.reexec {
 			t.Errorf("GODEBUG=%q: godebugWithStackSetting() = %q, %v; want %q, %v", tc.godebug, got, reexec, tc.want, tc.reexec)
 		}

@@ -301,8 +301,8 @@ type Result struct {
 	NodeVersion string `json:"node_version,omitempty"`
 	// EnvironmentConcurrency is --environment-concurrency (JS client).
 	EnvironmentConcurrency int `json:"environment_concurrency,omitempty"`
-	// FunctionMemoryMB is the JS function's MemorySize, which sizes the
-	// Node workers' heap.
+	// FunctionMemoryMB is the JS function's MemorySize as the server
+	// recorded it at CreateFunction; it sizes the Node workers' heap.
 	FunctionMemoryMB       int32   `json:"function_memory_mb,omitempty"`
 	WorkerProcesses        int     `json:"worker_processes,omitempty"`
 	WorkerCPUSeconds       float64 `json:"worker_cpu_seconds,omitempty"`
@@ -481,13 +481,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		lean := !cfg.NoLeanNodeClient
 		res.NodeLeanClient = &lean
 		res.EnvironmentConcurrency = cfg.EnvironmentConcurrency
-		res.FunctionMemoryMB = jsMemorySize(cfg)
 		if cfg.Endpoint == "" {
 			res.NodeVersion = nodeVersion(cfg.NodeCommand)
 		}
-		if err := createJSFunction(ctx, setup, fn, cfg); err != nil {
+		mem, err := createJSFunction(ctx, setup, fn, cfg)
+		if err != nil {
 			return nil, err
 		}
+		res.FunctionMemoryMB = mem
 		defer deleteFunction(setup, fn, tg.srv == nil)
 		if err := warmUp(ctx, c, fn, cfg); err != nil {
 			return nil, err

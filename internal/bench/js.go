@@ -196,15 +196,16 @@ func jsFunctionEnv(cfg Config) map[string]string {
 	return env
 }
 
-// createJSFunction uploads the JS bench function as a zip through the API.
-func createJSFunction(ctx context.Context, client *lambda.Client, name string, cfg Config) error {
+// createJSFunction uploads the JS bench function as a zip through the API
+// and returns the MemorySize the server recorded for it.
+func createJSFunction(ctx context.Context, client *lambda.Client, name string, cfg Config) (int32, error) {
 	dir, err := jsCodeDir(ctx, &cfg)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	code, err := zipCode(dir, cfg.JSDir == "")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
@@ -225,10 +226,11 @@ func createJSFunction(ctx context.Context, client *lambda.Client, name string, c
 			},
 		}
 	}
-	if _, err := client.CreateFunction(ctx, in); err != nil {
-		return fmt.Errorf("create function %s: %w", name, err)
+	out, err := client.CreateFunction(ctx, in)
+	if err != nil {
+		return 0, fmt.Errorf("create function %s: %w", name, err)
 	}
-	return nil
+	return aws.ToInt32(out.MemorySize), nil
 }
 
 // jsMemorySize is the bench function's MemorySize: 2 GB on managed
