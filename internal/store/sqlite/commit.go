@@ -3,7 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime/metrics"
@@ -186,39 +186,143 @@ var errPartial = errors.New("mutation failed part-way")
 // runBatch applies live in one transaction and commits it, returning each
 // mutation's own error and the time COMMIT took. With savepoints false it
 // returns errPartial, having rolled back, if a mutation fails part-way.
+//
+// The transaction runs on the writer's driver connection, taken from the
+// pool for the batch (see rawStmt). A connection left in an unknown state
+// (a failed COMMIT or ROLLBACK) is handed back as bad, so that the pool
+// closes it, which rolls back whatever SQLite still holds, and opens a
+// fresh one for the next batch.
 func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, time.Duration, error) {
 	// The transaction deliberately ignores the callers' contexts: one
 	// caller giving up must not abort the batch it shares with others.
-	tx, err := s.writer.BeginTx(context.Background(), nil)
+	conn, err := s.writer.Conn(context.Background())
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite store: commit: begin: %w", err)
+		return nil, 0, fmt.Errorf("sqlite store: commit: writer connection: %w", err)
 	}
-	st := s.stmts.in(tx)
+	defer conn.Close()
+	var (
+		errs   []error
+		commit time.Duration
+		txErr  error
+	)
+	rawErr := conn.Raw(func(dc any) error {
+		st, err := s.stmtsOn(dc)
+		if err != nil {
+			txErr = fmt.Errorf("sqlite store: commit: %w", err)
+			return nil
+		}
+		var clean bool
+		errs, commit, clean, txErr = st.runTx(live, savepoints)
+		if !clean {
+			// Finalized while their connection is open: a connection
+			// closed with statements pending lingers until they are.
+			st.close()
+			s.stmtsConn = nil
+			return driver.ErrBadConn
+		}
+		return nil
+	})
+	if txErr == nil && rawErr != nil {
+		txErr = fmt.Errorf("sqlite store: commit: %w", rawErr)
+	}
+	if txErr != nil {
+		return nil, 0, txErr
+	}
+	return errs, commit, nil
+}
 
-	errs := make([]error, len(live))
+// runTx is runBatch on the driver connection st is prepared on. clean
+// reports whether the connection is known to be out of any transaction
+// afterwards.
+func (st *stmtSet) runTx(live []*commitRequest, savepoints bool) (errs []error, commit time.Duration, clean bool, err error) {
+	if _, err := st.begin.exec(); err != nil {
+		// A BEGIN that failed opened nothing.
+		return nil, 0, true, fmt.Errorf("sqlite store: commit: begin: %w", err)
+	}
+	rollback := func() bool {
+		_, err := st.rollback.exec()
+		return err == nil
+	}
+
+	errs = make([]error, len(live))
 	for i, req := range live {
 		if savepoints {
 			mErr, fatal := applyInSavepoint(st, &req.m)
 			if fatal != nil {
-				_ = tx.Rollback()
-				return nil, 0, fmt.Errorf("sqlite store: commit: %w", fatal)
+				return nil, 0, rollback(), fmt.Errorf("sqlite store: commit: %w", fatal)
 			}
 			errs[i] = mErr
 			continue
 		}
 		mErr, wrote := applyMutation(st, &req.m)
 		if mErr != nil && wrote {
-			_ = tx.Rollback()
-			return nil, 0, errPartial
+			return nil, 0, rollback(), errPartial
 		}
 		errs[i] = mErr
 	}
 
 	commitStart := time.Now()
-	if err := tx.Commit(); err != nil {
-		return nil, 0, fmt.Errorf("sqlite store: commit: %w", err)
+	if _, err := st.commit.exec(); err != nil {
+		// SQLite may have rolled the transaction back already, or kept it
+		// open (a COMMIT that could not get its lock); a ROLLBACK that
+		// fails leaves the connection's state unknown.
+		return nil, 0, rollback(), fmt.Errorf("sqlite store: commit: %w", err)
 	}
-	return errs, time.Since(commitStart), nil
+	return errs, time.Since(commitStart), true, nil
+}
+
+// prepareCommitter prepares the committer's statements before it starts,
+// so that a statement the schema cannot take fails Open.
+func (s *Store) prepareCommitter(ctx context.Context) error {
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("prepare statements: writer connection: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		_, err := s.stmtsOn(dc)
+		return err
+	})
+}
+
+// closeCommitter finalizes the committer's statements, once it has
+// stopped, on the connection they were prepared on.
+func (s *Store) closeCommitter() error {
+	if s.stmtsConn == nil {
+		return nil
+	}
+	conn, err := s.writer.Conn(context.Background())
+	if err != nil {
+		return fmt.Errorf("sqlite store: close statements: writer connection: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		if dc != s.stmtsConn {
+			s.stmts.forget()
+			return nil
+		}
+		s.stmtsConn = nil
+		return s.stmts.close()
+	})
+}
+
+// stmtsOn returns the committer's statements prepared on the driver
+// connection dc, preparing them when dc is not the connection they were
+// prepared on (the first batch, or a connection the pool opened after
+// discarding a bad one). Only the committer goroutine calls it, and Open
+// before the committer starts.
+func (s *Store) stmtsOn(dc any) (*stmtSet, error) {
+	if s.stmtsConn == dc {
+		return &s.stmts, nil
+	}
+	s.stmts.forget()
+	s.stmtsConn = nil
+	if err := s.stmts.prepare(dc); err != nil {
+		s.stmts.close()
+		return nil, err
+	}
+	s.stmtsConn = dc
+	return &s.stmts, nil
 }
 
 // applyInSavepoint applies m inside a savepoint. A failure of m itself is
@@ -228,19 +332,19 @@ func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, time.
 // errors, after which the savepoint is gone); the batch must then be
 // abandoned, because statements would otherwise run in autocommit mode.
 func applyInSavepoint(st *stmtSet, m *store.Mutation) (mErr, fatal error) {
-	if _, err := st.savepoint.Exec(); err != nil {
+	if _, err := st.savepoint.exec(); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
 	if err, _ := applyMutation(st, m); err != nil {
-		if _, rbErr := st.rollbackTo.Exec(); rbErr != nil {
+		if _, rbErr := st.rollbackTo.exec(); rbErr != nil {
 			return nil, fmt.Errorf("rollback to savepoint after %v: %w", err, rbErr)
 		}
-		if _, relErr := st.release.Exec(); relErr != nil {
+		if _, relErr := st.release.exec(); relErr != nil {
 			return nil, fmt.Errorf("release savepoint: %w", relErr)
 		}
 		return err, nil
 	}
-	if _, err := st.release.Exec(); err != nil {
+	if _, err := st.release.exec(); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil, nil
@@ -309,7 +413,7 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 	e := &m.Execution
 
 	if m.Create {
-		res, err := st.insertExecution.Exec(
+		res, err := st.insertExecution.exec(
 			e.ID, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 			toNanos(e.StartTime), toNanos(e.EndTime), int64(1),
 			e.LeaseOwner, toNanos(e.LeaseUntil), e.Data)
@@ -342,10 +446,9 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 		}
 		st.pks.drop(e.ID)
 	}
-	var pk int64
-	err := st.executionPK.QueryRow(e.ID).Scan(&pk)
+	pk, err := st.executionPK.queryInt64(e.ID)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, errNoRow):
 		return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, store.ErrNotFound)
 	case err != nil:
 		return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
@@ -402,40 +505,40 @@ func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64) (bool, error)
 func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
 	e := &m.Execution
 	if m.DeleteAllTimers {
-		if _, err := st.deleteAllTimers.Exec(pk); err != nil {
+		if _, err := st.deleteAllTimers.exec(pk); err != nil {
 			return fmt.Errorf("sqlite store: delete timers of %q: %w", e.ID, err)
 		}
 	}
 	for _, key := range m.DeleteTimers {
-		if _, err := st.deleteTimer.Exec(pk, key); err != nil {
+		if _, err := st.deleteTimer.exec(pk, key); err != nil {
 			return fmt.Errorf("sqlite store: delete timer %q of %q: %w", key, e.ID, err)
 		}
 	}
 	for _, t := range m.FiredTimers {
-		if _, err := st.deleteFiredTimer.Exec(pk, t.Key, toNanos(t.Due)); err != nil {
+		if _, err := st.deleteFiredTimer.exec(pk, t.Key, toNanos(t.Due)); err != nil {
 			return fmt.Errorf("sqlite store: delete fired timer %q of %q: %w", t.Key, e.ID, err)
 		}
 	}
 	for _, t := range m.SetTimers {
 		var err error
 		if t.ExecutionID == "" || t.ExecutionID == e.ID {
-			_, err = st.upsertTimer.Exec(pk, t.Key, toNanos(t.Due), t.Data)
+			_, err = st.upsertTimer.exec(pk, t.Key, toNanos(t.Due), t.Data)
 		} else {
 			// Another execution's timer; if that execution is gone there
 			// is nobody left to wake, and no row is written.
-			_, err = st.upsertOtherTimer.Exec(t.Key, toNanos(t.Due), t.Data, t.ExecutionID)
+			_, err = st.upsertOtherTimer.exec(t.Key, toNanos(t.Due), t.Data, t.ExecutionID)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite store: set timer %q of %q: %w", t.Key, cmp.Or(t.ExecutionID, e.ID), err)
 		}
 	}
 	for _, op := range m.Operations {
-		if _, err := st.upsertOperation.Exec(pk, op.OperationID, op.Seq, op.Data); err != nil {
+		if _, err := st.upsertOperation.exec(pk, op.OperationID, op.Seq, op.Data); err != nil {
 			return fmt.Errorf("sqlite store: write operation %q of %q: %w", op.OperationID, e.ID, err)
 		}
 	}
 	for _, ev := range m.Events {
-		_, err := st.insertEvent.Exec(pk, ev.EventID, ev.Data)
+		_, err := st.insertEvent.exec(pk, ev.EventID, ev.Data)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, store.ErrExists)
 		}
@@ -444,7 +547,7 @@ func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
 		}
 	}
 	if d := m.Dedup; d != nil {
-		if _, err := st.insertDedup.Exec(pk, d.CheckpointToken, d.ClientToken, toNanos(d.Created), d.Response); err != nil {
+		if _, err := st.insertDedup.exec(pk, d.CheckpointToken, d.ClientToken, toNanos(d.Created), d.Response); err != nil {
 			return fmt.Errorf("sqlite store: record checkpoint response of %q: %w", e.ID, err)
 		}
 	}
@@ -453,8 +556,8 @@ func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
 
 // updatedRow runs one UPDATE of an execution row and reports whether it
 // changed the row.
-func updatedRow(stmt *sql.Stmt, id string, args ...any) (bool, error) {
-	res, err := stmt.Exec(args...)
+func updatedRow(stmt *rawStmt, id string, args ...any) (bool, error) {
+	res, err := stmt.exec(args...)
 	if err != nil {
 		return false, fmt.Errorf("sqlite store: update execution %q: %w", id, err)
 	}
@@ -472,33 +575,40 @@ func sameExecution(want, got, kind, key string) error {
 	return fmt.Errorf("sqlite store: %s %q belongs to execution %q, not %q", kind, key, got, want)
 }
 
-// stmtSet holds the committer's statements. The set prepared on the
-// writer database is bound to each batch's transaction with in.
+// stmtSet holds the committer's statements, prepared on the writer's
+// driver connection (see rawStmt).
 type stmtSet struct {
-	// pks is the committer's cache of execution pks; in shares it.
+	// pks is the committer's cache of execution pks.
 	pks *pkCache
 
-	savepoint, rollbackTo, release   *sql.Stmt
-	insertExecution, updateExecution *sql.Stmt
-	updateExecutionData              *sql.Stmt
-	updateExecutionState             *sql.Stmt
-	executionPK                      *sql.Stmt
-	deleteAllTimers, deleteTimer     *sql.Stmt
-	deleteFiredTimer                 *sql.Stmt
-	upsertTimer, upsertOtherTimer    *sql.Stmt
-	upsertOperation                  *sql.Stmt
-	insertEvent, insertDedup         *sql.Stmt
+	begin, commit, rollback          *rawStmt
+	savepoint, rollbackTo, release   *rawStmt
+	insertExecution, updateExecution *rawStmt
+	updateExecutionData              *rawStmt
+	updateExecutionState             *rawStmt
+	executionPK                      *rawStmt
+	deleteAllTimers, deleteTimer     *rawStmt
+	deleteFiredTimer                 *rawStmt
+	upsertTimer, upsertOtherTimer    *rawStmt
+	upsertOperation                  *rawStmt
+	insertEvent, insertDedup         *rawStmt
 }
 
 type stmtDef struct {
-	dst   **sql.Stmt
+	dst   **rawStmt
 	query string
 }
 
 // defs pairs every field with its SQL, in a fixed order, so that prepare,
-// in and close cannot forget one.
+// forget and close cannot forget one.
 func (w *stmtSet) defs() []stmtDef {
 	return []stmtDef{
+		// IMMEDIATE takes the write lock up front; a deferred BEGIN would
+		// upgrade on the first write and could then fail with SQLITE_BUSY
+		// in the middle of a batch instead of waiting at its start.
+		{&w.begin, `BEGIN IMMEDIATE`},
+		{&w.commit, `COMMIT`},
+		{&w.rollback, `ROLLBACK`},
 		// One name suffices: each savepoint is released before the next
 		// mutation opens its own.
 		{&w.savepoint, `SAVEPOINT mutation`},
@@ -541,26 +651,27 @@ func (w *stmtSet) defs() []stmtDef {
 	}
 }
 
-// prepare prepares the statements once on the writer, so that a batch of
-// hundreds of mutations does not re-parse the same SQL for each.
-func (w *stmtSet) prepare(ctx context.Context, db *sql.DB) error {
+// prepare prepares the statements on the driver connection dc, so that a
+// batch of hundreds of mutations does not re-parse the same SQL for each.
+func (w *stmtSet) prepare(dc any) error {
 	for _, d := range w.defs() {
-		stmt, err := db.PrepareContext(ctx, d.query)
+		stmt, err := prepareRaw(dc, d.query)
 		if err != nil {
-			return fmt.Errorf("prepare %q: %w", d.query, err)
+			return err
 		}
 		*d.dst = stmt
 	}
 	return nil
 }
 
+// close finalizes the statements; their connection must still be open.
 func (w *stmtSet) close() error {
 	var errs []error
 	for _, d := range w.defs() {
 		if *d.dst == nil {
 			continue
 		}
-		if err := (*d.dst).Close(); err != nil {
+		if err := (*d.dst).stmt.Close(); err != nil {
 			errs = append(errs, err)
 		}
 		*d.dst = nil
@@ -571,14 +682,11 @@ func (w *stmtSet) close() error {
 	return nil
 }
 
-// in binds the set to tx. That is cheap: the writer pool has a single
-// connection, on which the statements are already prepared. The bound
-// statements close with the transaction.
-func (w *stmtSet) in(tx *sql.Tx) *stmtSet {
-	out := &stmtSet{pks: w.pks}
-	src, dst := w.defs(), out.defs()
-	for i := range src {
-		*dst[i].dst = tx.Stmt(*src[i].dst)
+// forget drops the statements of a connection the pool closed without the
+// committer's knowledge, which the driver only does to a connection that
+// is already closed; they cannot be finalized any more.
+func (w *stmtSet) forget() {
+	for _, d := range w.defs() {
+		*d.dst = nil
 	}
-	return out
 }

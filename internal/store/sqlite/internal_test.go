@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -396,5 +398,58 @@ func BenchmarkWriteAndSync(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestCommitterPreparesOnANewConnection replaces the writer's connection
+// under the committer, as the pool does after discarding a bad one: the
+// committer must prepare its statements on the new connection and go on
+// committing, with the rows of before still there.
+func TestCommitterPreparesOnANewConnection(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+
+	e := store.ExecutionRow{ID: "e1", FunctionName: "fn", Name: "e1", Status: "RUNNING", Data: []byte("v1")}
+	if err := s.Commit(ctx, store.Mutation{Create: true, Execution: e}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	first := s.stmtsConn
+	if first == nil {
+		t.Fatal("the committer's statements are not prepared on any connection")
+	}
+
+	// Hand the committer's connection back as bad: the pool closes it.
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		t.Fatalf("Conn: %v", err)
+	}
+	if err := conn.Raw(func(any) error { return driver.ErrBadConn }); !errors.Is(err, driver.ErrBadConn) {
+		t.Fatalf("Raw = %v, want ErrBadConn", err)
+	}
+	conn.Close()
+
+	e.Revision, e.Data = 1, []byte("v2")
+	if err := s.Commit(ctx, store.Mutation{Execution: e,
+		Operations: []store.OperationRow{{OperationID: "op", Seq: 1, Data: []byte("o")}},
+		Events:     []store.EventRow{{EventID: 1, Data: []byte("ev")}}}); err != nil {
+		t.Fatalf("update on the new connection: %v", err)
+	}
+	if s.stmtsConn == nil || s.stmtsConn == first {
+		t.Fatal("the committer did not prepare its statements on the new connection")
+	}
+	got, err := s.GetExecution(ctx, "e1")
+	if err != nil {
+		t.Fatalf("GetExecution: %v", err)
+	}
+	if got.Revision != 2 || string(got.Data) != "v2" {
+		t.Fatalf("execution = revision %d, data %q; want 2, v2", got.Revision, got.Data)
+	}
+	ops, err := s.ListOperations(ctx, "e1", 0, 10)
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("ListOperations = %v, %v; want the one operation", ops, err)
 	}
 }

@@ -65,8 +65,11 @@ const (
 type Store struct {
 	writer *sql.DB // exactly one connection: SQLite has a single writer anyway
 	reader *sql.DB // pool of read-only connections
-	stmts  stmtSet
-	reads  readStmts // prepared on reader
+	// stmts are the committer's statements, prepared on stmtsConn, the
+	// writer's driver connection (commit.go); only the committer uses them.
+	stmts     stmtSet
+	stmtsConn any
+	reads     readStmts // prepared on reader
 
 	// checkpointDB is the WAL checkpointer's connection; walDirty says the
 	// committer wrote since its last round, walFrames how many frames the
@@ -217,8 +220,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		prefetchDone: make(chan struct{}),
 	}
 	s.stmts.pks = newPKCache()
-	if err := s.stmts.prepare(ctx, writer); err != nil {
-		s.stmts.close()
+	if err := s.prepareCommitter(ctx); err != nil {
 		checkpointDB.Close()
 		reader.Close()
 		writer.Close()
@@ -251,7 +253,7 @@ func (s *Store) Close() error {
 		<-s.prefetchDone
 
 		s.closeErr = errors.Join(
-			s.stmts.close(),
+			s.closeCommitter(),
 			wrapErr("close read statements", s.reads.close()),
 			wrapErr("close checkpointer", s.checkpointDB.Close()),
 			wrapErr("close reader", s.reader.Close()),
