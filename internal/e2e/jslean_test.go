@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -19,19 +20,32 @@ type jsProbeResult struct {
 	Sum                int  `json:"sum"`
 	ClientLambdaLoaded bool `json:"clientLambdaLoaded"`
 	Lean               *struct {
-		Invocations int `json:"invocations"`
-		Checkpoints int `json:"checkpoints"`
-		States      int `json:"states"`
-		Errors      int `json:"errors"`
+		Invocations int  `json:"invocations"`
+		Checkpoints int  `json:"checkpoints"`
+		States      int  `json:"states"`
+		Retries     int  `json:"retries"`
+		Errors      int  `json:"errors"`
+		Socket      bool `json:"socket"`
 	} `json:"lean"`
 }
 
 // runJSProbe runs probe.mjs (two steps around a one-second wait, so two
-// invocations) and returns its result.
-func runJSProbe(t *testing.T, env map[string]string) jsProbeResult {
+// invocations) and returns its result. before, if set, runs once the
+// server is up; envOf, if set, adds function variables that depend on it.
+func runJSProbe(t *testing.T, env map[string]string, before func(*env), envOf func(*env) map[string]string) jsProbeResult {
 	t.Helper()
 	jsWorkflowReady(t)
 	e := newEnv(t)
+	if before != nil {
+		before(e)
+	}
+	if envOf != nil {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		maps.Copy(env, envOf(e))
+	}
 	e.hostCreate("js-probe", hostFn{runtime: types.RuntimeNodejs22x, handler: "probe.handler", code: zipDir(t, jsWorkflowDir),
 		durable: true, timeout: 30, env: env})
 	out := e.invoke("js-probe", "", `{"base":1}`)
@@ -53,7 +67,7 @@ func runJSProbe(t *testing.T, env map[string]string) jsProbeResult {
 // @aws-sdk/client-lambda is never loaded.
 func TestJSSDKUsesLeanClient(t *testing.T) {
 	t.Parallel()
-	got := runJSProbe(t, nil)
+	got := runJSProbe(t, nil, nil, nil)
 	if got.Lean == nil {
 		t.Fatal("the bootstrap's lean client counters are missing: the lean client is not enabled")
 	}
@@ -69,7 +83,7 @@ func TestJSSDKUsesLeanClient(t *testing.T) {
 // still works against Duro (through AWS_ENDPOINT_URL_LAMBDA).
 func TestJSSDKOfficialClientWhenLeanDisabled(t *testing.T) {
 	t.Parallel()
-	got := runJSProbe(t, map[string]string{"DURO_NODE_LEAN_CLIENT": "0"})
+	got := runJSProbe(t, map[string]string{"DURO_NODE_LEAN_CLIENT": "0"}, nil, nil)
 	if got.Lean != nil {
 		t.Errorf("lean client enabled (%+v) with DURO_NODE_LEAN_CLIENT=0", *got.Lean)
 	}

@@ -162,6 +162,10 @@ func (h *host) environment(fn engine.FunctionConfiguration, code string, slots i
 	}
 	if h.cfg.EndpointURL != "" {
 		env["AWS_ENDPOINT_URL_LAMBDA"] = h.cfg.EndpointURL
+		if h.cfg.EndpointSocket != "" {
+			env["DURO_ENDPOINT_URL"] = h.cfg.EndpointURL
+			env["DURO_ENDPOINT_SOCKET"] = h.cfg.EndpointSocket
+		}
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -74,6 +74,11 @@ type Config struct {
 	// EndpointURL is Duro's own API URL, given to functions as
 	// AWS_ENDPOINT_URL_LAMBDA so that the durable SDKs call Duro.
 	EndpointURL string
+	// EndpointSocket is a Unix socket on which the same API answers. Local
+	// workers get it with EndpointURL (DURO_ENDPOINT_SOCKET and
+	// DURO_ENDPOINT_URL), and the Node bootstrap's lean client uses it
+	// while the function's endpoint is that URL. Empty: TCP only.
+	EndpointSocket string
 	// Region is given to functions as AWS_REGION and AWS_DEFAULT_REGION.
 	// Default us-east-1.
 	Region string
