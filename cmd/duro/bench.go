@@ -167,6 +167,9 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 		if r.NodeLeanClient != nil && !*r.NodeLeanClient {
 			transport = "@aws-sdk/client-lambda"
 		}
+		if r.NodeUnixSocket != nil && *r.NodeUnixSocket {
+			transport += " over the Unix socket"
+		}
 		if r.NodeVersion != "" {
 			transport = "Node " + r.NodeVersion + ", " + transport
 		}

@@ -297,6 +297,10 @@ type Result struct {
 	// checkpoint (validate, apply, commit; from /metrics), since the
 	// checkpoints are not sent by the load generator.
 	NodeLeanClient *bool `json:"node_lean_client,omitempty"`
+	// NodeUnixSocket says whether the lean client reached the embedded
+	// server over its Unix socket rather than loopback TCP (--client js,
+	// embedded, lean client).
+	NodeUnixSocket *bool `json:"node_unix_socket,omitempty"`
 	// NodeVersion is the version of the Node.js that ran the workers.
 	NodeVersion string `json:"node_version,omitempty"`
 	// EnvironmentConcurrency is --environment-concurrency (JS client).
@@ -480,6 +484,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fn = "bench-js-" + cfg.Scenario + "-" + suffix
 		lean := !cfg.NoLeanNodeClient
 		res.NodeLeanClient = &lean
+		if tg.srv != nil && lean {
+			sock := tg.srv.SocketPath() != ""
+			res.NodeUnixSocket = &sock
+		}
 		res.EnvironmentConcurrency = cfg.EnvironmentConcurrency
 		if cfg.Endpoint == "" {
 			res.NodeVersion = nodeVersion(cfg.NodeCommand)

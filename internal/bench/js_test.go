@@ -68,6 +68,9 @@ func TestRunJS(t *testing.T) {
 			if r.NodeLeanClient == nil || *r.NodeLeanClient != lean {
 				t.Errorf("node_lean_client = %v, want %v", r.NodeLeanClient, lean)
 			}
+			if lean != (r.NodeUnixSocket != nil && *r.NodeUnixSocket) {
+				t.Errorf("node_unix_socket = %v with the lean client %v; want it on the embedded server's socket with the lean client only", r.NodeUnixSocket, lean)
+			}
 			if want := map[bool]int32{true: 2048, false: 512}[tc.concurrency > 0]; r.FunctionMemoryMB != want {
 				t.Errorf("function_memory_mb = %d, want %d", r.FunctionMemoryMB, want)
 			}
