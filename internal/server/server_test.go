@@ -48,10 +48,16 @@ func TestStartFailureReleasesWhatItStarted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Start after the failed one: %v", err)
 	}
+	shutdown(t, s)
+}
+
+// shutdown stops s, failing tb if it does not stop cleanly.
+func shutdown(tb testing.TB, s *Server) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
+		tb.Errorf("Shutdown: %v", err)
 	}
 }
 
@@ -68,13 +74,6 @@ func TestUnixSocket(t *testing.T) {
 	first, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
-	}
-	shutdown := func(s *Server) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
 	}
 	if got := first.SocketPath(); got != path {
 		t.Fatalf("SocketPath = %q, want %q", got, path)
@@ -106,12 +105,12 @@ func TestUnixSocket(t *testing.T) {
 	if got := second.SocketPath(); got != "" {
 		t.Errorf("second server's SocketPath = %q, want none (the first one's is live)", got)
 	}
-	shutdown(second)
+	shutdown(t, second)
 	if err := health(); err != nil {
 		t.Fatalf("the first server's socket after the second one stopped: %v", err)
 	}
 
-	shutdown(first)
+	shutdown(t, first)
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("socket file after Shutdown: %v, want it removed", err)
 	}
@@ -125,11 +124,7 @@ func TestNoUnixSocketForALongPath(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
+	defer shutdown(t, s)
 	if got := s.SocketPath(); got != "" {
 		t.Fatalf("SocketPath = %q, want none", got)
 	}
@@ -150,11 +145,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	if err != nil {
 		b.Fatalf("Start: %v", err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
+	defer shutdown(b, s)
 	req := []byte("GET /health HTTP/1.1\r\nHost: " + s.Addr() + "\r\nUser-Agent: bench\r\n\r\n")
 	for _, tc := range []struct{ network, addr string }{{"tcp", s.Addr()}, {"unix", s.SocketPath()}} {
 		b.Run(tc.network, func(b *testing.B) {
