@@ -72,7 +72,10 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 	select {
 	case err := <-req.res:
 		req.gate.resumed()
-		if !req.committed.IsZero() {
+		// Only a mutation that committed counts: one its own check
+		// rejected (a stale revision) rode in a committed batch but wrote
+		// nothing, and the store's commit count leaves it out too.
+		if err == nil && !req.committed.IsZero() {
 			s.observeMutation(req)
 		}
 		return err
@@ -428,23 +431,24 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("sqlite store: create execution %q: %w", e.ID, err)
 		}
-		st.pks.put(e, pk)
+		st.rows.put(e, pk)
 		return pk, nil
 	}
 
-	// The cached pk may be stale (the execution deleted, or created again
-	// under the same ID, since): every update also matches the ID, so a
-	// stale pk matches no row, and the pk is looked up once.
-	cachedPK, cached := st.pks.get(e.ID)
-	if cached {
-		ok, err := updateExecution(st, e, cachedPK)
+	// The cached entry may be stale (see rowCache): every update also
+	// matches the ID and the revision, so a stale pk matches no row, and
+	// the pk is looked up once.
+	cached, isCached := st.rows.get(e.ID)
+	cachedPK := cached.pk
+	if isCached {
+		ok, err := updateExecution(st, e, cachedPK, &cached)
 		if err != nil || ok {
 			if ok {
-				st.pks.put(e, cachedPK)
+				st.rows.put(e, cachedPK)
 			}
 			return cachedPK, err
 		}
-		st.pks.drop(e.ID)
+		st.rows.drop(e.ID)
 	}
 	pk, err := st.executionPK.queryInt64(e.ID)
 	switch {
@@ -453,11 +457,11 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 	case err != nil:
 		return 0, fmt.Errorf("sqlite store: update execution %q: %w", e.ID, err)
 	}
-	if !cached || pk != cachedPK {
-		ok, err := updateExecution(st, e, pk)
+	if !isCached || pk != cachedPK {
+		ok, err := updateExecution(st, e, pk, nil)
 		if err != nil || ok {
 			if ok {
-				st.pks.put(e, pk)
+				st.rows.put(e, pk)
 			}
 			return pk, err
 		}
@@ -477,7 +481,17 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 // status and lease are rewritten. Both match nothing when the row is
 // missing, at another revision, or differs in a column they do not set; the
 // full update then decides.
-func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64) (bool, error) {
+//
+// Before them, when the committer's own last write to the row (cached) set
+// the revision e was read at and the columns e has, the row can only hold
+// those columns, and updateExecutionOnlyData sets the data and revision
+// comparing nothing but the pk, ID and revision.
+func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64, cached *cachedRow) (bool, error) {
+	if cached != nil && cached.pk == pk && cached.revision == e.Revision && cached.cols == columnsOf(e) {
+		if ok, err := updatedRow(st.updateExecutionOnlyData, e.ID, e.Revision+1, e.Data, pk, e.ID, e.Revision); err != nil || ok {
+			return ok, err
+		}
+	}
 	if ok, err := updatedRow(st.updateExecutionData, e.ID, e.Revision+1, e.Data,
 		pk, e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil)); err != nil || ok {
@@ -578,13 +592,14 @@ func sameExecution(want, got, kind, key string) error {
 // stmtSet holds the committer's statements, prepared on the writer's
 // driver connection (see rawStmt).
 type stmtSet struct {
-	// pks is the committer's cache of execution pks.
-	pks *pkCache
+	// rows is the committer's cache of execution rows (see rowCache).
+	rows *rowCache
 
 	begin, commit, rollback          *rawStmt
 	savepoint, rollbackTo, release   *rawStmt
 	insertExecution, updateExecution *rawStmt
 	updateExecutionData              *rawStmt
+	updateExecutionOnlyData          *rawStmt
 	updateExecutionState             *rawStmt
 	executionPK                      *rawStmt
 	deleteAllTimers, deleteTimer     *rawStmt
@@ -621,6 +636,8 @@ func (w *stmtSet) defs() []stmtDef {
 		{&w.updateExecution, `UPDATE executions SET
 			arn = ?, function_name = ?, function_version = ?, name = ?, status = ?,
 			start_ns = ?, end_ns = ?, revision = ?, lease_owner = ?, lease_until_ns = ?, data = ?
+			WHERE pk = ? AND id = ? AND revision = ?`},
+		{&w.updateExecutionOnlyData, `UPDATE executions SET revision = ?, data = ?
 			WHERE pk = ? AND id = ? AND revision = ?`},
 		{&w.updateExecutionData, `UPDATE executions SET revision = ?, data = ?
 			WHERE pk = ? AND id = ? AND revision = ? AND arn = ? AND function_name = ? AND function_version = ?

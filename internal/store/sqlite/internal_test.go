@@ -453,3 +453,79 @@ func TestCommitterPreparesOnANewConnection(t *testing.T) {
 		t.Fatalf("ListOperations = %v, %v; want the one operation", ops, err)
 	}
 }
+
+// TestRowCacheKeepsRowsRight drives the committer's row cache through the
+// cases where an entry is stale: a write rolled back after its row was
+// written (the entry names a revision nothing committed), and an execution
+// deleted and created again under the same ID. Every row must end as the
+// committed mutations left it, and a stale revision must still conflict.
+func TestRowCacheKeepsRowsRight(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	check := func(what string, rev int64, lease, data string) {
+		t.Helper()
+		got, err := s.GetExecution(ctx, "e1")
+		if err != nil {
+			t.Fatalf("%s: GetExecution: %v", what, err)
+		}
+		if got.Revision != rev || got.LeaseOwner != lease || string(got.Data) != data {
+			t.Fatalf("%s: revision %d, lease %q, data %q; want %d, %q, %q", what, got.Revision, got.LeaseOwner, got.Data, rev, lease, data)
+		}
+	}
+
+	e := store.ExecutionRow{ID: "e1", FunctionName: "fn", Name: "e1", Status: "RUNNING", LeaseOwner: "a", Data: []byte("v1")}
+	if err := s.Commit(ctx, store.Mutation{Create: true, Execution: e, Events: []store.EventRow{{EventID: 1}}}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	// Writes the row (lease b), then fails on the duplicate event: rolled
+	// back alone, leaving an entry for revision 2 with lease b.
+	up := e
+	up.Revision, up.LeaseOwner, up.Data = 1, "b", []byte("lost")
+	if err := s.Commit(ctx, store.Mutation{Execution: up, Events: []store.EventRow{{EventID: 1}}}); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("duplicate event: %v, want ErrExists", err)
+	}
+	check("after the rolled-back write", 1, "a", "v1")
+	// The same change at the same revision, committed this time.
+	up.Data = []byte("v2")
+	if err := s.Commit(ctx, store.Mutation{Execution: up, Events: []store.EventRow{{EventID: 2}}}); err != nil {
+		t.Fatalf("update to revision 2: %v", err)
+	}
+	check("revision 2", 2, "b", "v2")
+	// Data alone: the cache's short update.
+	up.Revision, up.Data = 2, []byte("v3")
+	if err := s.Commit(ctx, store.Mutation{Execution: up}); err != nil {
+		t.Fatalf("update to revision 3: %v", err)
+	}
+	check("revision 3", 3, "b", "v3")
+	// A column changes at the revision the cache holds: not the short update.
+	up.Revision, up.LeaseOwner, up.Data = 3, "d", []byte("v4")
+	if err := s.Commit(ctx, store.Mutation{Execution: up}); err != nil {
+		t.Fatalf("update to revision 4: %v", err)
+	}
+	check("revision 4, another lease", 4, "d", "v4")
+	up.Data = []byte("stale")
+	if err := s.Commit(ctx, store.Mutation{Execution: up}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("update at a stale revision: %v, want ErrConflict", err)
+	}
+	check("after the stale update", 4, "d", "v4")
+
+	// Deleted and created again under the same ID, with another lease:
+	// revision 1 again, and the cache's entry for revision 1 is the new row's.
+	if err := s.DeleteExecution(ctx, "e1"); err != nil {
+		t.Fatalf("DeleteExecution: %v", err)
+	}
+	again := e
+	again.LeaseOwner, again.Data = "c", []byte("w1")
+	if err := s.Commit(ctx, store.Mutation{Create: true, Execution: again}); err != nil {
+		t.Fatalf("create again: %v", err)
+	}
+	again.Revision, again.Data = 1, []byte("w2")
+	if err := s.Commit(ctx, store.Mutation{Execution: again}); err != nil {
+		t.Fatalf("update the new row: %v", err)
+	}
+	check("the row created again", 2, "c", "w2")
+}

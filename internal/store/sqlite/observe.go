@@ -22,7 +22,8 @@ type CommitObserver interface {
 }
 
 // MutationObserver is an optional interface of a CommitObserver: it is told
-// where the time of every mutation whose transaction committed went, on the
+// where the time of every mutation that committed went (not of one rejected
+// by its own check in a batch that committed), on the
 // goroutine that called Commit, once that goroutine runs again.
 type MutationObserver interface {
 	// MutationCommitted reports how long the mutation waited for the group

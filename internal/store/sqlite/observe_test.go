@@ -17,8 +17,10 @@ type recordingObserver struct {
 	transactions int
 	mutations    int
 	failed       int
-	total        time.Duration
-	commit       time.Duration
+	// timed counts the mutations MutationCommitted reported.
+	timed  int
+	total  time.Duration
+	commit time.Duration
 	// commitOverTotal records a transaction whose COMMIT was said to take
 	// longer than the whole transaction.
 	commitOverTotal bool
@@ -46,9 +48,16 @@ func (r *recordingObserver) Committed(d, commit time.Duration, mutations int, er
 	}
 }
 
+func (r *recordingObserver) MutationCommitted(_, _, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timed++
+}
+
 // TestCommitObserver checks that every transaction is reported with its
 // batch size, that conflicting mutations count in their batch, and that
-// the counts agree with Stats.
+// the counts agree with Stats, and that only the mutations that committed
+// have their timings reported.
 func TestCommitObserver(t *testing.T) {
 	s := openTemp(t)
 	defer s.Close()
@@ -90,6 +99,12 @@ func TestCommitObserver(t *testing.T) {
 	}
 	if total <= 0 {
 		t.Errorf("observed total commit time %v, want > 0", total)
+	}
+	obs.mu.Lock()
+	timed := obs.timed
+	obs.mu.Unlock()
+	if int64(timed) != st.Commits || timed != n {
+		t.Errorf("timings of %d mutations reported, Stats says %d committed; want %d (not the conflict)", timed, st.Commits, n)
 	}
 	obs.mu.Lock()
 	commit, over := obs.commit, obs.commitOverTotal

@@ -219,7 +219,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		prefetchStop: make(chan struct{}),
 		prefetchDone: make(chan struct{}),
 	}
-	s.stmts.pks = newPKCache()
+	s.stmts.rows = newRowCache()
 	if err := s.prepareCommitter(ctx); err != nil {
 		checkpointDB.Close()
 		reader.Close()
