@@ -3,8 +3,8 @@ package sqlite
 import "github.com/duro-run/duro/internal/store"
 
 // rowCacheSize bounds the committer's row cache: enough for the executions
-// that are checkpointing at once, at about 150 bytes an entry (the strings
-// are the engine's own).
+// that are checkpointing at once, at about 60 bytes an entry, plus the
+// columns of the executions with an invocation in flight.
 const rowCacheSize = 1 << 16
 
 // rowCache remembers, per execution ID, what the committer last wrote to
@@ -12,8 +12,12 @@ const rowCacheSize = 1 << 16
 // than the data. A checkpoint then updates its execution by pk instead of
 // first finding it by ID, and, when its columns are those the row got at
 // the revision it read, sets the data and revision alone
-// (updateExecutionOnlyData) instead of comparing every column in SQL. Only
-// the committer goroutine uses it, so it has no lock.
+// (updateExecutionOnlyData) instead of comparing every column in SQL. The
+// columns are kept only while the execution holds a lease (an invocation
+// in flight, whose checkpoints change nothing else); a suspended
+// execution's next write takes a lease, which changes them anyway, so its
+// entry keeps the pk alone. Only the committer goroutine uses the cache,
+// so it has no lock.
 //
 // An entry may describe a write that was rolled back, or a row deleted
 // since (and created again under the same ID). Neither can make a wrong
@@ -29,8 +33,8 @@ type rowCache struct {
 // cachedRow is what the committer last wrote to one execution row.
 type cachedRow struct {
 	pk       int64
-	revision int64 // the revision that write set
-	cols     rowColumns
+	revision int64       // the revision that write set
+	cols     *rowColumns // nil when the write left no lease
 }
 
 // rowColumns are an execution row's columns other than its ID, revision
@@ -71,7 +75,12 @@ func (c *rowCache) put(e *store.ExecutionRow, pk int64) {
 			break
 		}
 	}
-	c.m[e.ID] = cachedRow{pk: pk, revision: e.Revision + 1, cols: columnsOf(e)}
+	r := cachedRow{pk: pk, revision: e.Revision + 1}
+	if e.LeaseOwner != "" {
+		cols := columnsOf(e)
+		r.cols = &cols
+	}
+	c.m[e.ID] = r
 }
 
 func (c *rowCache) drop(id string) {

@@ -236,7 +236,9 @@ func BenchmarkCommit(b *testing.B) {
 				// Shaped like the engine's ids (UUID v7: 36 characters,
 				// time-ordered), whose length the index entries pay for.
 				id := fmt.Sprintf("0193a1b2-c3d4-7e5f-8a6b-%012d", next.Add(1))
-				e := store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Status: "RUNNING", StartTime: time.Now(), Data: payload}
+				// Leased, as during the invocation whose checkpoints these are.
+				e := store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Status: "RUNNING", StartTime: time.Now(),
+					LeaseOwner: "node-0123456789abcdef", LeaseUntil: time.Now().Add(time.Minute), Data: payload}
 				if err := s.Commit(ctx, store.Mutation{Execution: e, Create: true}); err != nil {
 					b.Error(err)
 					return
