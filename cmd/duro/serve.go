@@ -22,6 +22,12 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the durable execution service (AWS Lambda wire API) on an embedded store",
+		Long: `Run the durable execution service (AWS Lambda wire API) on an embedded store.
+
+The API answers on --listen (TCP) and, for local processes, on the Unix
+socket api.sock in the data directory (skipped when that path is too long
+for a socket address or another running server holds it). Duro's Node.js
+workers use the socket; every other client uses --listen.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {

@@ -491,9 +491,7 @@ class LeanDurableClient {
     this.port = url.port ? Number(url.port) : (this.tls ? 443 : 80);
     this.base = url.pathname.replace(/\/+$/, '');
     if (this.tls) this.agent = new https.Agent({ keepAlive: true, maxFreeSockets: 4, scheduling: 'lifo' });
-    else {
-      this.pool = new HttpPool(this.host, this.port, leanSocket(url));
-    }
+    else this.pool = new HttpPool(this.host, this.port, leanSocket(url));
   }
 
   // getExecutionState is GetDurableExecutionState.

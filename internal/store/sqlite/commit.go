@@ -484,8 +484,9 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 //
 // Before them, when the committer's own last write to the row (cached, with
 // its columns while the execution holds a lease) set the revision e was
-// read at and the columns e has, the row can only hold those columns, and updateExecutionOnlyData sets the data and revision
-// comparing nothing but the pk, ID and revision.
+// read at and the columns e has, the row can only hold those columns, and
+// updateExecutionOnlyData sets the data and revision comparing nothing but
+// the pk, ID and revision.
 func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64, cached *cachedRow) (bool, error) {
 	if cached != nil && cached.cols != nil && cached.pk == pk && cached.revision == e.Revision && *cached.cols == columnsOf(e) {
 		if ok, err := updatedRow(st.updateExecutionOnlyData, e.ID, e.Revision+1, e.Data, pk, e.ID, e.Revision); err != nil || ok {
