@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -27,11 +26,7 @@ func procDir(pid int) string {
 // processCPU returns the user+system CPU time a process has used.
 func processCPU(pid int) (time.Duration, error) {
 	if pid == 0 {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			return 0, fmt.Errorf("getrusage: %w", err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+		return selfCPU()
 	}
 	path := procDir(pid) + "/stat"
 	b, err := os.ReadFile(path)
@@ -179,7 +174,6 @@ func FsyncRate(dir string, d time.Duration) (float64, error) {
 	if err := f.Sync(); err != nil {
 		return 0, fmt.Errorf("fsync probe %s: %w", filepath.Base(name), err)
 	}
-	fd := int(f.Fd())
 	start := time.Now()
 	n := 0
 	for time.Since(start) < d || n == 0 {
@@ -187,8 +181,8 @@ func FsyncRate(dir string, d time.Duration) (float64, error) {
 		if _, err := f.WriteAt(block, int64(n%span)*fsyncProbeBlock); err != nil {
 			return 0, fmt.Errorf("fsync probe %s: %w", filepath.Base(name), err)
 		}
-		if err := syscall.Fdatasync(fd); err != nil {
-			return 0, fmt.Errorf("fsync probe %s: fdatasync: %w", filepath.Base(name), err)
+		if err := dataSync(f); err != nil {
+			return 0, fmt.Errorf("fsync probe %s: %w", filepath.Base(name), err)
 		}
 		n++
 	}
