@@ -529,3 +529,44 @@ func TestRowCacheKeepsRowsRight(t *testing.T) {
 	}
 	check("the row created again", 2, "c", "w2")
 }
+
+// TestRawStmtBind checks the committer's argument conversion: its own
+// types pass as they are, others as database/sql would convert them, and
+// what database/sql would refuse is refused.
+func TestRawStmtBind(t *testing.T) {
+	type point struct{ x, y int }
+	tests := []struct {
+		name    string
+		arg     any
+		want    driver.Value
+		wantErr bool
+	}{
+		{"int64", int64(7), int64(7), false},
+		{"string", "s", "s", false},
+		{"bytes", []byte("b"), []byte("b"), false},
+		{"nil", nil, nil, false},
+		{"int", 7, int64(7), false},
+		{"uint32", uint32(9), int64(9), false},
+		{"bool", true, true, false},
+		{"struct", point{1, 2}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &rawStmt{query: "q"}
+			err := r.bind([]any{"first", tc.arg})
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("bind(%T) = nil error, want one", tc.arg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("bind(%T): %v", tc.arg, err)
+			}
+			if len(r.args) != 2 || r.args[1].Ordinal != 2 || fmt.Sprint(r.args[1].Value) != fmt.Sprint(tc.want) ||
+				fmt.Sprintf("%T", r.args[1].Value) != fmt.Sprintf("%T", tc.want) {
+				t.Fatalf("bind(%T) = %#v, want ordinal 2 and %#v", tc.arg, r.args, tc.want)
+			}
+		})
+	}
+}
