@@ -168,7 +168,7 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 			transport = "@aws-sdk/client-lambda"
 		}
 		if r.NodeUnixSocket != nil && *r.NodeUnixSocket {
-			transport += " over the Unix socket"
+			transport += ", Unix socket offered"
 		}
 		if r.NodeVersion != "" {
 			transport = "Node " + r.NodeVersion + ", " + transport

@@ -297,9 +297,10 @@ type Result struct {
 	// checkpoint (validate, apply, commit; from /metrics), since the
 	// checkpoints are not sent by the load generator.
 	NodeLeanClient *bool `json:"node_lean_client,omitempty"`
-	// NodeUnixSocket says whether the lean client reached the embedded
-	// server over its Unix socket rather than loopback TCP (--client js,
-	// embedded, lean client).
+	// NodeUnixSocket says whether the workers' lean client was given the
+	// embedded server's Unix socket (--client js, embedded, lean client);
+	// the bootstrap uses it unless it cannot connect, and then falls back
+	// to loopback TCP, which this run does not see.
 	NodeUnixSocket *bool `json:"node_unix_socket,omitempty"`
 	// NodeVersion is the version of the Node.js that ran the workers.
 	NodeVersion string `json:"node_version,omitempty"`

@@ -20,11 +20,7 @@ import (
 // on every connection, not only on the one that created the file.
 func TestConnectionSettings(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 
 	check := func(db *sql.DB, name string, readOnly bool) {
 		t.Helper()
@@ -127,11 +123,7 @@ func TestPageSize(t *testing.T) {
 // single transaction.
 func TestGroupCommitBatches(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
@@ -339,11 +331,7 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 // none is left, counting them all.
 func TestPruneLogsInBatches(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 	s.pruneBatch = 3
 	var rows []store.LogRow
 	for i := range 10 {
@@ -407,11 +395,7 @@ func BenchmarkWriteAndSync(b *testing.B) {
 // committing, with the rows of before still there.
 func TestCommitterPreparesOnANewConnection(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 
 	e := store.ExecutionRow{ID: "e1", FunctionName: "fn", Name: "e1", Status: "RUNNING", Data: []byte("v1")}
 	if err := s.Commit(ctx, store.Mutation{Create: true, Execution: e}); err != nil {
@@ -461,11 +445,7 @@ func TestCommitterPreparesOnANewConnection(t *testing.T) {
 // committed mutations left it, and a stale revision must still conflict.
 func TestRowCacheKeepsRowsRight(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 	check := func(what string, rev int64, lease, data string) {
 		t.Helper()
 		got, err := s.GetExecution(ctx, "e1")
@@ -569,4 +549,20 @@ func TestRawStmtBind(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openInternal opens a store in a temporary directory and closes it when
+// the test ends.
+func openInternal(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "duro.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
 }

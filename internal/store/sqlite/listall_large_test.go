@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,11 +82,7 @@ func TestListAllExecutionsLarge(t *testing.T) {
 		t.Skip("stores 100,000 executions")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 
 	began := time.Now()
 	end := seedLarge(t, s, largeExecutions)

@@ -208,11 +208,7 @@ func TestRefuseNewerSchema(t *testing.T) {
 // (ListOperations sorts an execution's operations by seq on purpose).
 func TestChildQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 	at := time.Unix(100, 0)
 	_, _ = s.ListOperations(ctx, "e", 0, 10)
 	_, _ = s.ListOperations(ctx, "e", 0, 0)

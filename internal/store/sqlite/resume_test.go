@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -153,11 +152,7 @@ func TestSchedulerIdle(t *testing.T) {
 // them: commits go on being answered.
 func TestCommitSurvivesCallersGivingUp(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s := openInternal(t)
 
 	create := func(ctx context.Context, id string) error {
 		return s.Commit(ctx, store.Mutation{Create: true,

@@ -69,7 +69,8 @@ func (c *rowCache) put(e *store.ExecutionRow, pk int64) {
 		delete(c.m, e.ID)
 		return
 	}
-	if _, ok := c.m[e.ID]; !ok && len(c.m) >= rowCacheSize {
+	old, ok := c.m[e.ID]
+	if !ok && len(c.m) >= rowCacheSize {
 		for id := range c.m { // evict an arbitrary entry
 			delete(c.m, id)
 			break
@@ -77,8 +78,13 @@ func (c *rowCache) put(e *store.ExecutionRow, pk int64) {
 	}
 	r := cachedRow{pk: pk, revision: e.Revision + 1}
 	if e.LeaseOwner != "" {
-		cols := columnsOf(e)
-		r.cols = &cols
+		// Every checkpoint of an invocation comes here: the entry's
+		// columns are rewritten in place rather than allocated anew.
+		r.cols = old.cols
+		if r.cols == nil {
+			r.cols = new(rowColumns)
+		}
+		*r.cols = columnsOf(e)
 	}
 	c.m[e.ID] = r
 }
