@@ -19,7 +19,7 @@ func newBenchCommand() *cobra.Command {
 	var asJSON bool
 	var logLevel string
 	var functionEnv []string
-	leanNode := true
+	leanNode, functionSocket := true, true
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Load-test Duro: play durable functions over the wire protocol and report throughput and latencies",
@@ -29,7 +29,10 @@ peak RSS, and the machine's raw fsync rate measured in the same run.
 
 Without --endpoint, an embedded server runs in this process on a temporary
 data directory and the functions are in-process handlers; CPU and RSS are then
-this process's, load generator included. With --endpoint, the functions are
+this process's, load generator included, and the played functions send their
+checkpoints over the server's Unix socket, as the functions Duro runs do
+(--function-socket=false: loopback TCP; the Invokes, which stand for the
+functions' callers, always go over TCP). With --endpoint, the functions are
 served by this process over HTTP (--handler-listen, --handler-url) and
 registered with DURO_INVOKE_URL, so the remote server must be able to reach
 that URL (for a server on another host: --handler-listen 0.0.0.0:9600
@@ -78,7 +81,10 @@ only: the embedded server and the load generator).`,
 			if err != nil {
 				return usageError(fmt.Errorf("--function-env: %w", err))
 			}
-			cfg.FunctionEnv, cfg.NoLeanNodeClient = env, !leanNode
+			cfg.FunctionEnv, cfg.NoLeanNodeClient, cfg.FunctionTCP = env, !leanNode, !functionSocket
+			if cfg.Client != bench.ClientLean && cmd.Flags().Changed("function-socket") {
+				return usageError(fmt.Errorf("--function-socket applies to --client lean"))
+			}
 			if cfg.Client != bench.ClientJS && cmd.Flags().Changed("lean-node-client") {
 				return usageError(fmt.Errorf("--lean-node-client applies to --client js"))
 			}
@@ -121,6 +127,7 @@ only: the embedded server and the load generator).`,
 	f.IntVar(&cfg.Workers, "workers", 0, "--client js: Node worker processes per function of the embedded server (default 10, Duro's default)")
 	f.StringVar(&cfg.NodeCommand, "node", "", "--client js: Node.js the embedded server runs the function on (default: node on PATH)")
 	f.IntVar(&cfg.EnvironmentConcurrency, "environment-concurrency", 0, "--client js: run the function on managed instances with this PerExecutionEnvironmentMaxConcurrency (each Node worker serves that many invocations at once; 0: one at a time, Lambda's default)")
+	f.BoolVar(&functionSocket, "function-socket", true, "--client lean, embedded server: the played functions checkpoint over the server's Unix socket, as Duro's Node workers do (false: loopback TCP); Invokes always use TCP")
 	f.BoolVar(&leanNode, "lean-node-client", true, "--client js: let the SDK use the Node bootstrap's lean client (false: DURO_NODE_LEAN_CLIENT=0, @aws-sdk/client-lambda)")
 	f.StringArrayVar(&functionEnv, "function-env", nil, "--client js: KEY=VALUE added to the function's environment (repeatable)")
 	f.StringVar(&cfg.JSDir, "js-dir", "", "--client js: directory for the function's code and node_modules (default: in the user's cache)")
@@ -181,7 +188,7 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 		fmt.Fprintf(tw, "checkpoint latency\tnot timed (the workers send them); engine mean %.2f ms per checkpoint, %.1f updates each\n",
 			r.ServerCheckpointMeanMs, float64(r.Updates)/float64(max(r.Checkpoints, 1)))
 	} else {
-		fmt.Fprintf(tw, "checkpoint latency\t%s\n", pct(r.CheckpointLatencyMs))
+		fmt.Fprintf(tw, "checkpoint latency\t%s (functions over %s)\n", pct(r.CheckpointLatencyMs), transportName(r.FunctionTransport))
 	}
 	fmt.Fprintf(tw, "execution latency\t%s\n", pct(r.ExecutionLatencyMs))
 	// The load generator times a wake-up from the wait's due time to the
@@ -224,4 +231,15 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	m := r.Machine
 	fmt.Fprintf(tw, "machine\t%d CPUs (%s), %s, Linux %s, load %.2f → %.2f\n", m.CPUs, strings.TrimSpace(m.CPUModel), m.GoVersion, m.Kernel, m.LoadStart, m.LoadEnd)
 	tw.Flush()
+}
+
+// transportName names a Result.FunctionTransport for the text report.
+func transportName(t string) string {
+	switch t {
+	case "unix":
+		return "the Unix socket"
+	case "tcp":
+		return "loopback TCP"
+	}
+	return "HTTP"
 }

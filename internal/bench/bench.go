@@ -144,6 +144,11 @@ type Config struct {
 	// instances with this PerExecutionEnvironmentMaxConcurrency: each Node
 	// worker serves that many invocations at once instead of one.
 	EnvironmentConcurrency int
+	// FunctionTCP makes the lean player's functions send their checkpoints
+	// over loopback TCP, as the load generator's own requests go, instead
+	// of over the Unix socket the embedded server offers the functions it
+	// runs (DURO_ENDPOINT_SOCKET, which Duro's Node workers use).
+	FunctionTCP bool
 	// NoLeanNodeClient sets DURO_NODE_LEAN_CLIENT=0 in the function's
 	// environment: the SDK then uses @aws-sdk/client-lambda instead of
 	// the Node bootstrap's lean client.
@@ -213,6 +218,9 @@ func (c *Config) defaults() error {
 		}
 	default:
 		return fmt.Errorf("unknown client %q (want %s, %s or %s)", c.Client, ClientLean, ClientSDK, ClientJS)
+	}
+	if c.FunctionTCP && c.Client != ClientLean {
+		return errors.New("--function-socket applies to --client lean (the SDK client speaks TCP; Node workers choose for themselves)")
 	}
 	if c.Client != ClientJS && (c.Workers != 0 || c.EnvironmentConcurrency != 0 || c.NoLeanNodeClient || len(c.FunctionEnv) > 0 || c.JSDir != "" || c.Warmup != 0) {
 		return errors.New("--workers, --environment-concurrency, --lean-node-client, --function-env, --js-dir and --warmup apply to --client js")
@@ -302,6 +310,12 @@ type Result struct {
 	// the bootstrap uses it unless it cannot connect, and then falls back
 	// to loopback TCP, which this run does not see.
 	NodeUnixSocket *bool `json:"node_unix_socket,omitempty"`
+	// FunctionTransport is how the lean player's functions reached the
+	// server with their checkpoints: "unix" (the embedded server's Unix
+	// socket, as Duro's Node workers do) or "tcp". Invokes and callback
+	// completions, which stand for the functions' callers, always use
+	// loopback TCP.
+	FunctionTransport string `json:"function_transport,omitempty"`
 	// NodeVersion is the version of the Node.js that ran the workers.
 	NodeVersion string `json:"node_version,omitempty"`
 	// EnvironmentConcurrency is --environment-concurrency (JS client).
@@ -408,6 +422,15 @@ type target struct {
 	stats    func(ctx context.Context) (storeMetrics, error)
 }
 
+// socketPath is the embedded server's Unix socket, or "" (a remote server,
+// or none was opened: see server.SocketName).
+func (tg *target) socketPath() string {
+	if tg.srv == nil {
+		return ""
+	}
+	return tg.srv.SocketPath()
+}
+
 // Run performs one benchmark run.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
@@ -457,6 +480,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	c := newWireClient(tg.base, conns, m)
 	defer c.close()
 	p := newPlayer(cfg, c, m)
+	if cfg.Client == ClientLean {
+		res.FunctionTransport = "tcp"
+		if sock := tg.socketPath(); sock != "" && !cfg.FunctionTCP {
+			if fc := c.overSocket(sock, conns); fc != nil {
+				defer fc.close()
+				p.fn, res.FunctionTransport = fc, "unix"
+			}
+		}
+	}
 	setup := durable.NewClient(tg.base)
 	defer durable.CloseIdleConnections(setup)
 

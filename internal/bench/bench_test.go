@@ -55,6 +55,7 @@ func TestRunScenarios(t *testing.T) {
 		wakes       uint64 // wake-up lags (waits) or callback lags expected
 	}{
 		{Config{Scenario: ScenarioSteps, Steps: 3}, 6 * 3, 0},
+		{Config{Scenario: ScenarioSteps, Steps: 3, FunctionTCP: true}, 6 * 3, 0},
 		{Config{Scenario: ScenarioSteps, Steps: 3, Client: ClientSDK}, 6 * 3, 0},
 		{Config{Scenario: ScenarioWaits, Steps: 1, WaitSeconds: 1}, 6 * 2, 6},
 		{Config{Scenario: ScenarioCallbacks, Steps: 2}, 6 * 4, 12},
@@ -67,6 +68,9 @@ func TestRunScenarios(t *testing.T) {
 		name := tc.cfg.Scenario
 		if tc.cfg.Client != "" {
 			name += "-" + tc.cfg.Client
+		}
+		if tc.cfg.FunctionTCP {
+			name += "-tcp"
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -86,6 +90,19 @@ func TestRunScenarios(t *testing.T) {
 				}
 			}
 			checkResult(t, r, 6, want)
+			// The lean player's functions checkpoint over the embedded
+			// server's socket unless told otherwise; the SDK client
+			// speaks TCP and is not reported.
+			wantTransport := ""
+			if cfg.Client == "" || cfg.Client == ClientLean {
+				wantTransport = "unix"
+				if cfg.FunctionTCP {
+					wantTransport = "tcp"
+				}
+			}
+			if r.FunctionTransport != wantTransport {
+				t.Errorf("function transport %q, want %q", r.FunctionTransport, wantTransport)
+			}
 			// Every checkpoint response and envelope Duro sent took the
 			// load generator's fast decoders.
 			if r.LoadGenJSONFallbacks != 0 {
@@ -165,6 +182,9 @@ func TestRemote(t *testing.T) {
 	checkResult(t, r, 4, 4*2)
 	if r.Mode != "remote" || r.ServerSharedWithClient || r.ServerPeakRSSMB <= 0 || r.Suspended != 5 {
 		t.Errorf("mode %s, shared %v, peak RSS %v MB, suspended %d", r.Mode, r.ServerSharedWithClient, r.ServerPeakRSSMB, r.Suspended)
+	}
+	if r.FunctionTransport != "tcp" {
+		t.Errorf("function transport %q against a remote server, want tcp", r.FunctionTransport)
 	}
 	if r.WakeLagMs.Count != 4 {
 		t.Errorf("%d wake-up lags, want 4", r.WakeLagMs.Count)

@@ -77,8 +77,13 @@ const idleWaitSeconds = 2 * 24 * 3600
 // token chain; PENDING or SUCCEEDED out) with as little client-side work as
 // possible, so that the figures are the server's.
 type player struct {
-	cfg     Config
+	cfg Config
+	// c sends what the functions' callers send (callback completions);
+	// fn what the functions send (checkpoints, state pages): c itself, or
+	// a client over the embedded server's Unix socket, which is how Duro's
+	// own workers reach it.
 	c       *wireClient
+	fn      *wireClient
 	m       *measurements
 	payload *string // a step's result: a JSON string of cfg.PayloadSize bytes
 
@@ -99,7 +104,7 @@ func newPlayer(cfg Config, c *wireClient, m *measurements) *player {
 		b[i] = 'a' + byte(i%26)
 	}
 	s := strconv.Quote(string(b))
-	return &player{cfg: cfg, c: c, m: m, payload: &s, completions: make(chan string, 4096)}
+	return &player{cfg: cfg, c: c, fn: c, m: m, payload: &s, completions: make(chan string, 4096)}
 }
 
 // invocationFunc plays one invocation: it gets the parsed envelope (and the
@@ -210,7 +215,7 @@ func (p *player) newSession(ctx context.Context, env *envelope) (*session, error
 	s := &session{p: p, ctx: ctx, arn: env.DurableExecutionArn, token: env.CheckpointToken, ops: map[string]*wireOp{}}
 	s.merge(env.InitialExecutionState.Operations)
 	for marker := env.InitialExecutionState.NextMarker; marker != ""; {
-		page, err := p.c.state(ctx, s.arn, s.token, marker)
+		page, err := p.fn.state(ctx, s.arn, s.token, marker)
 		if err != nil {
 			return nil, fmt.Errorf("page initial state: %w", err)
 		}
@@ -237,7 +242,7 @@ func (s *session) status(id string) string {
 
 // checkpoint sends updates, adopts the new token and merges the delta.
 func (s *session) checkpoint(updates []update) error {
-	out, err := s.p.c.checkpoint(s.ctx, s.arn, s.token, updates)
+	out, err := s.p.fn.checkpoint(s.ctx, s.arn, s.token, updates)
 	if err != nil {
 		return err
 	}
@@ -247,7 +252,7 @@ func (s *session) checkpoint(updates []update) error {
 	}
 	s.merge(out.NewExecutionState.Operations)
 	for marker := out.NewExecutionState.NextMarker; marker != ""; {
-		page, err := s.p.c.state(s.ctx, s.arn, s.token, marker)
+		page, err := s.p.fn.state(s.ctx, s.arn, s.token, marker)
 		if err != nil {
 			return fmt.Errorf("page checkpoint delta: %w", err)
 		}
@@ -493,7 +498,7 @@ func (b *batcher) flush() {
 
 		// The session's ops map is only written here, under the lock,
 		// while readers take the lock too.
-		out, err := b.s.p.c.checkpoint(b.s.ctx, b.s.arn, b.s.token, us)
+		out, err := b.s.p.fn.checkpoint(b.s.ctx, b.s.arn, b.s.token, us)
 		if err == nil {
 			b.s.p.m.updates.Add(int64(len(us)))
 			b.mu.Lock()

@@ -28,7 +28,8 @@ import (
 // It speaks only what the load generator sends: requests with a body of
 // known length (or none) and responses that net/http's ReadResponse reads.
 type leanTransport struct {
-	host    string // Host header and dial address
+	host    string // Host header, and the dial address unless socket is set
+	socket  string // a Unix socket to dial instead of host
 	maxIdle int
 	dialer  net.Dialer
 
@@ -146,9 +147,13 @@ func (t *leanTransport) get(ctx context.Context) (*leanConn, bool, error) {
 		return lc, true, nil
 	}
 	t.mu.Unlock()
-	c, err := t.dialer.DialContext(ctx, "tcp", t.host)
+	network, addr := "tcp", t.host
+	if t.socket != "" {
+		network, addr = "unix", t.socket
+	}
+	c, err := t.dialer.DialContext(ctx, network, addr)
 	if err != nil {
-		return nil, false, fmt.Errorf("lean transport: dial %s: %w", t.host, err)
+		return nil, false, fmt.Errorf("lean transport: dial %s: %w", addr, err)
 	}
 	return &leanConn{c: c, br: bufio.NewReaderSize(c, 16<<10), bw: bufio.NewWriterSize(c, 16<<10)}, false, nil
 }

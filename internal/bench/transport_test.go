@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -187,5 +188,40 @@ func TestLeanTransportCancel(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: a cancelled request still waits for the server's answer", s.name)
 		}
+	}
+}
+
+// TestWireClientOverSocket checks that overSocket's client reaches the
+// server through its Unix socket and the original one through TCP.
+func TestWireClientOverSocket(t *testing.T) {
+	network := func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `"`+r.Context().Value(http.LocalAddrContextKey).(net.Addr).Network()+`"`)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(network))
+	defer srv.Close()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onSocket := &http.Server{Handler: http.HandlerFunc(network)}
+	go onSocket.Serve(ln)
+	defer onSocket.Close()
+
+	c := newWireClient(srv.URL, 4, &measurements{})
+	defer c.close()
+	fc := c.overSocket(sock, 4)
+	defer fc.close()
+	for _, tc := range []struct {
+		c    *wireClient
+		want string
+	}{{c, "tcp"}, {fc, "unix"}, {c, "tcp"}} {
+		var got string
+		if _, err := tc.c.do(context.Background(), http.MethodGet, "/", nil, nil, &got); err != nil || got != tc.want {
+			t.Errorf("request reached the server over %q (%v), want %q", got, err, tc.want)
+		}
+	}
+	if https := newWireClient("https://127.0.0.1:1", 1, &measurements{}); https.overSocket(sock, 1) != nil {
+		t.Error("overSocket of a client without the lean transport is not nil")
 	}
 }
