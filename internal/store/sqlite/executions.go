@@ -152,13 +152,18 @@ func executionListQuery(f store.ExecutionFilter) (string, []any) {
 	return q, args
 }
 
+// leasedExecutionsQuery reads the executions with a lease that belongs to
+// an owner or expired before a time; it walks executions_by_lease_until,
+// which holds only leased executions.
+const leasedExecutionsQuery = `SELECT ` + executionColumns + ` FROM executions
+	WHERE lease_owner <> '' AND (lease_owner = ? OR lease_until_ns < ?)
+	ORDER BY lease_until_ns, id`
+
 // ListLeasedExecutions returns executions with an invocation in flight
 // whose lease belongs to owner or expired before now, earliest lease expiry
 // first; see store.Store. A limit of zero or less means no limit.
 func (s *Store) ListLeasedExecutions(ctx context.Context, owner string, now time.Time, limit int) ([]store.ExecutionRow, error) {
-	q := `SELECT ` + executionColumns + ` FROM executions
-		WHERE lease_owner <> '' AND (lease_owner = ? OR lease_until_ns < ?)
-		ORDER BY lease_until_ns, id`
+	q := leasedExecutionsQuery
 	args := []any{owner, toNanos(now)}
 	if limit > 0 {
 		q += ` LIMIT ?`

@@ -298,6 +298,7 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 	for _, stmt := range []string{
 		`CREATE INDEX operations_by_seq ON operations (execution_pk, seq)`,
 		`CREATE INDEX timers_by_due ON timers (due_ns)`,
+		`CREATE INDEX executions_by_lease_owner ON executions (lease_owner, lease_until_ns) WHERE lease_owner <> ''`,
 	} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -312,7 +313,7 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	for _, name := range []string{"operations_by_seq", "timers_by_due"} {
+	for _, name := range []string{"operations_by_seq", "timers_by_due", "executions_by_lease_owner"} {
 		var n int
 		if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n); err != nil {
 			t.Fatalf("look for index %s: %v", name, err)
@@ -324,6 +325,11 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 	got, err := s.ListOperations(ctx, "e1", 0, 0)
 	if err != nil || len(got) != 2 || got[0].OperationID != "b" || got[1].OperationID != "a" {
 		t.Fatalf("ListOperations after reopen = %+v, %v; want b then a (by seq)", got, err)
+	}
+	// The lease scan reads the partial lease index in order, without a
+	// sort of the executions it finds.
+	if plan := planOf(t, s, leasedExecutionsQuery, "owner", 5); !strings.HasPrefix(plan, "SCAN executions USING INDEX executions_by_lease_until") {
+		t.Errorf("lease scan plan %q, want it to walk executions_by_lease_until", plan)
 	}
 }
 

@@ -94,7 +94,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		`SELECT count(*) FROM sqlite_master WHERE name LIKE 'v1_%' OR sql LIKE '%execution_id%'`).Scan(&leftovers); err != nil || leftovers != 0 {
 		t.Fatalf("%d version 1 tables or indexes left (%v)", leftovers, err)
 	}
-	for _, index := range []string{"executions_by_start", "executions_by_lease_until", "executions_by_lease_owner",
+	for _, index := range []string{"executions_by_start", "executions_by_lease_until",
 		"executions_by_status", "executions_by_function_status", "timers_by_due_key", "dedup_by_created"} {
 		var n int
 		if err := s.reader.QueryRowContext(ctx,

@@ -89,12 +89,10 @@ var schemaTables = []string{
 var schemaTableIndexes = []string{
 	`CREATE INDEX IF NOT EXISTS executions_by_start
 		ON executions (function_name, start_ns, id)`,
-	// Partial indexes keep the lease scans proportional to the executions
+	// A partial index keeps the lease scan proportional to the executions
 	// with an invocation in flight, not to the whole history.
 	`CREATE INDEX IF NOT EXISTS executions_by_lease_until
 		ON executions (lease_until_ns) WHERE lease_owner <> ''`,
-	`CREATE INDEX IF NOT EXISTS executions_by_lease_owner
-		ON executions (lease_owner, lease_until_ns) WHERE lease_owner <> ''`,
 	// Timers are read in (due_ns, execution_pk, key) order; an index on
 	// due_ns alone made NextTimer sort every timer (0.5 s with two million).
 	`CREATE INDEX IF NOT EXISTS timers_by_due_key
@@ -189,6 +187,11 @@ var schemaConsole = []string{
 // Statuses) otherwise walked every execution of that status of every
 // function.
 //
+// executions_by_lease_owner is gone: ListLeasedExecutions walks
+// executions_by_lease_until (SQLite's plan never used the owner index for
+// its "this owner's or expired" condition), while every invocation's lease
+// cost an insert and a delete in it.
+//
 // operations_by_seq is gone: an execution's operations are only ever read
 // whole (ListOperations sorts that execution's rows by seq), while the
 // index cost a B-tree insert, and a page in the WAL, for every new
@@ -196,6 +199,7 @@ var schemaConsole = []string{
 var schemaIndexes = []string{
 	`DROP INDEX IF EXISTS timers_by_due`,
 	`DROP INDEX IF EXISTS operations_by_seq`,
+	`DROP INDEX IF EXISTS executions_by_lease_owner`,
 	`CREATE INDEX IF NOT EXISTS executions_by_function_status
 		ON executions (function_name, status, start_ns, id)`,
 }
