@@ -26,6 +26,9 @@ type jsProbeResult struct {
 		Retries     int  `json:"retries"`
 		Errors      int  `json:"errors"`
 		Socket      bool `json:"socket"`
+		// SocketAnswers counts answers received over the socket's
+		// multiplexed protocol.
+		SocketAnswers int `json:"socketAnswers"`
 	} `json:"lean"`
 }
 

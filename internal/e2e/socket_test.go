@@ -75,12 +75,15 @@ func TestAPIOnUnixSocket(t *testing.T) {
 	}
 }
 
-// A durable function on Duro's Node worker checkpoints over the socket.
+// A durable function on Duro's Node worker checkpoints over the socket,
+// in the multiplexed protocol (internal/mux): every request the lean
+// client sent was answered there.
 func TestJSSDKLeanClientOnUnixSocket(t *testing.T) {
 	t.Parallel()
 	got := runJSProbe(t, nil, nil, nil)
-	if got.Lean == nil || !got.Lean.Socket {
-		t.Fatalf("lean client %+v: want it on Duro's Unix socket", got.Lean)
+	if got.Lean == nil || !got.Lean.Socket || got.Lean.Checkpoints < 2 || got.Lean.Errors != 0 || got.Lean.Retries != 0 ||
+		got.Lean.SocketAnswers != got.Lean.Checkpoints+got.Lean.States {
+		t.Fatalf("lean client %+v: want every request answered over Duro's Unix socket", got.Lean)
 	}
 }
 
@@ -95,7 +98,7 @@ func TestJSSDKLeanClientOwnEndpointOverTCP(t *testing.T) {
 		}
 		return map[string]string{"AWS_ENDPOINT_URL_LAMBDA": "http://localhost:" + port}
 	})
-	if got.Lean == nil || got.Lean.Socket || got.Lean.Checkpoints < 2 {
+	if got.Lean == nil || got.Lean.Socket || got.Lean.Checkpoints < 2 || got.Lean.SocketAnswers != 0 {
 		t.Fatalf("lean client %+v: want it working over TCP", got.Lean)
 	}
 }
@@ -110,7 +113,7 @@ func TestJSSDKLeanClientFallsBackToTCP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}, nil)
-	if got.Lean == nil || got.Lean.Socket || got.Lean.Checkpoints < 2 || got.Lean.Errors != 0 || got.Lean.Retries < 1 {
+	if got.Lean == nil || got.Lean.Socket || got.Lean.Checkpoints < 2 || got.Lean.Errors != 0 || got.Lean.Retries < 1 || got.Lean.SocketAnswers != 0 {
 		t.Fatalf("lean client %+v: want it over TCP after a retry, without errors", got.Lean)
 	}
 }

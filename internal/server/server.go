@@ -20,6 +20,7 @@ import (
 	"github.com/duro-run/duro/internal/api"
 	"github.com/duro-run/duro/internal/console"
 	"github.com/duro-run/duro/internal/engine"
+	"github.com/duro-run/duro/internal/mux"
 	"github.com/duro-run/duro/internal/runtime"
 	"github.com/duro-run/duro/internal/store/sqlite"
 )
@@ -68,7 +69,7 @@ type Server struct {
 	http    *http.Server
 	obs     *observability // GET /metrics and trace export
 	ln      net.Listener
-	sock    net.Listener // nil without a Unix socket (see listenSocket)
+	sock    *mux.Listener // nil without a Unix socket (see listenSocket)
 	log     *slog.Logger
 	done    chan error
 	// stopPrune ends the log pruner, cancelling a prune in progress;
@@ -152,9 +153,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	handler := obs.handler(console.Wrap(api.New(eng, api.Options{Logger: cfg.Logger, Logs: st, LambdaEndpoint: cfg.LambdaEndpoint})))
 	s := &Server{
-		Engine: eng, Runtime: rt, store: st, obs: obs, ln: ln, sock: sock, log: cfg.Logger, done: make(chan error, 1),
-		http: &http.Server{Handler: obs.handler(console.Wrap(api.New(eng, api.Options{Logger: cfg.Logger, Logs: st, LambdaEndpoint: cfg.LambdaEndpoint}))), ReadHeaderTimeout: 10 * time.Second},
+		Engine: eng, Runtime: rt, store: st, obs: obs, ln: ln, log: cfg.Logger, done: make(chan error, 1),
+		http: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
 	}
 	if err := eng.Start(ctx); err != nil {
 		return nil, err
@@ -163,8 +165,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.stopPrune, s.pruned = stopPrune, make(chan struct{})
 	go s.pruneLogs(pruneCtx, cfg)
 	if sock != nil {
-		// Shutdown closes it; its errors are the TCP listener's to report.
-		go s.http.Serve(sock)
+		// The socket serves HTTP and, for Duro's own function processes,
+		// the multiplexed protocol (internal/mux). Shutdown closes it; its
+		// errors are the TCP listener's to report.
+		s.sock = mux.Split(sock, handler, cfg.Logger)
+		go s.http.Serve(s.sock)
 	}
 	go func() {
 		err := s.http.Serve(ln)
@@ -202,6 +207,11 @@ func (s *Server) Done() <-chan error { return s.done }
 // closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.sock != nil {
+		if merr := s.sock.Shutdown(ctx); err == nil {
+			err = merr
+		}
+	}
 	s.stopPrune()
 	<-s.pruned
 	s.Engine.Close()

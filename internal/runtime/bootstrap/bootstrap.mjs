@@ -55,7 +55,7 @@ class HttpConnection {
     this.pending = null; // { resolve, reject, timer }
     this.buf = null;
     this.dead = false;
-    this.socket = net.connect(pool.socketPath ? { path: pool.socketPath } : { host: pool.host, port: pool.port, noDelay: true });
+    this.socket = net.connect({ host: pool.host, port: pool.port, noDelay: true });
     this.socket.on('data', (chunk) => this.onData(chunk));
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => {
@@ -86,12 +86,6 @@ class HttpConnection {
   }
 
   fail(err) {
-    if (this.pool.socketPath && !this.answered && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) {
-      // Duro's socket is gone (it serves TCP too): TCP from now on, and
-      // the request goes again, as after a refused connection.
-      this.pool.socketPath = '';
-      err.code = 'ECONNREFUSED';
-    }
     this.dead = true;
     this.socket.destroy();
     this.pool.drop(this);
@@ -177,7 +171,6 @@ class HttpConnection {
   }
 
   finish(body, close) {
-    this.answered = true;
     const p = this.pending;
     const h = this.head;
     this.pending = null;
@@ -196,12 +189,9 @@ class HttpConnection {
 }
 
 class HttpPool {
-  // socketPath, when set, is a Unix socket that serves what host:port does;
-  // the connections go there, the Host header still names host:port.
-  constructor(host, port, socketPath = '') {
+  constructor(host, port) {
     this.host = host;
     this.port = port;
-    this.socketPath = socketPath;
     this.hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     this.free = [];
   }
@@ -231,6 +221,162 @@ class HttpPool {
       data = Buffer.concat([Buffer.from(`${head}Content-Length: ${b.length}\r\n\r\n`, 'latin1'), b]);
     }
     return c.send(data, timeoutMs);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Duro's multiplexed protocol on its Unix socket (Go: internal/mux). One
+// connection carries every request of this process: each goes out as a
+// frame (uint32 length of what follows, uint32 id, "METHOD TARGET\n",
+// header lines, "\n", body), the frames of one event-loop turn in one
+// write, and each answer comes back as a frame with the same id ("STATUS\n",
+// header lines, "\n", body) when its handler finishes, several in one read
+// after a group commit.
+
+const MUX_PREFACE = Buffer.from('DURO-MUX/1\n', 'latin1');
+const MUX_MAX_FRAME = 80 << 20;
+
+class MuxConnection {
+  constructor(pool) {
+    this.pool = pool;
+    this.pending = new Map(); // id -> { resolve, reject, timer }
+    this.buf = null;
+    this.dead = false;
+    this.corked = false;
+    this.socket = net.connect({ path: pool.socketPath });
+    this.socket.write(MUX_PREFACE);
+    this.socket.on('data', (chunk) => this.onData(chunk));
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('close', () => {
+      const err = new Error('socket hang up');
+      err.code = 'ECONNRESET';
+      this.fail(err);
+    });
+  }
+
+  request(method, p, headers, body, timeoutMs) {
+    const id = this.pool.nextId;
+    this.pool.nextId = id >= 0xffffffff ? 1 : id + 1;
+    let head = `${method} ${p}\nHost: ${this.pool.hostHeader}\n`;
+    for (const k in headers) head += `${k}: ${headerValue(headers[k])}\n`;
+    head += '\n';
+    const h = Buffer.from(head, 'latin1');
+    const b = body === undefined ? null : (typeof body === 'string' ? Buffer.from(body) : body);
+    const prefix = Buffer.allocUnsafe(8);
+    prefix.writeUInt32BE(4 + h.length + (b ? b.length : 0), 0);
+    prefix.writeUInt32BE(id, 4);
+    return new Promise((resolve, reject) => {
+      const pending = { resolve, reject, timer: null };
+      this.pending.set(id, pending);
+      if (timeoutMs > 0) {
+        pending.timer = setTimeout(() => {
+          this.pending.delete(id); // a late answer is dropped
+          const err = new Error(`no answer from Duro within ${timeoutMs / 1000} s`);
+          err.name = 'TimeoutError';
+          reject(err);
+        }, timeoutMs);
+      }
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          this.socket.uncork();
+        });
+      }
+      this.socket.write(prefix);
+      this.socket.write(h);
+      if (b && b.length) this.socket.write(b);
+    });
+  }
+
+  onData(chunk) {
+    this.buf = this.buf && this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let off = 0;
+    while (this.buf.length - off >= 8) {
+      const n = this.buf.readUInt32BE(off);
+      if (n < 4 || n > MUX_MAX_FRAME) {
+        this.fail(new Error('malformed frame from Duro'));
+        return;
+      }
+      if (this.buf.length - off - 4 < n) break;
+      const id = this.buf.readUInt32BE(off + 4);
+      const frame = this.buf.subarray(off + 8, off + 4 + n);
+      off += 4 + n;
+      const answer = parseMuxAnswer(frame);
+      if (!answer) {
+        this.fail(new Error('malformed answer from Duro'));
+        return;
+      }
+      this.pool.answered = true;
+      leanStats.socketAnswers++;
+      const p = this.pending.get(id);
+      if (!p) continue; // timed out
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      p.resolve(answer);
+    }
+    this.buf = off === this.buf.length ? null : this.buf.subarray(off);
+  }
+
+  fail(err) {
+    if (this.dead) return;
+    if (!this.pool.answered && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) {
+      // Duro's socket is gone (it serves TCP too): TCP from now on, and
+      // the requests go again, as after a refused connection.
+      this.pool.socketPath = '';
+      err.code = 'ECONNREFUSED';
+    }
+    this.dead = true;
+    this.socket.destroy();
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+}
+
+// parseMuxAnswer reads "STATUS\n", header lines and "\n" (Latin-1), then
+// the body; null if malformed.
+function parseMuxAnswer(frame) {
+  const nl = frame.indexOf(10);
+  if (nl < 0) return null;
+  const status = Number(frame.toString('latin1', 0, nl));
+  if (!Number.isInteger(status) || status < 100 || status > 999) return null;
+  const headers = {};
+  let p = nl + 1;
+  for (;;) {
+    const e = frame.indexOf(10, p);
+    if (e < 0) return null;
+    if (e === p) return { status, headers, body: frame.subarray(e + 1) };
+    const line = frame.toString('latin1', p, e);
+    const c = line.indexOf(':');
+    if (c <= 0) return null;
+    const k = line.slice(0, c).trim().toLowerCase();
+    const v = line.slice(c + 1).trim();
+    headers[k] = k in headers ? headers[k] + ', ' + v : v;
+    p = e + 1;
+  }
+}
+
+// MuxPool sends over Duro's socket, or over tcp (an HttpPool for the same
+// server) once the socket turned out to be gone.
+class MuxPool {
+  constructor(socketPath, tcp) {
+    this.socketPath = socketPath;
+    this.tcp = tcp;
+    this.hostHeader = tcp.hostHeader;
+    this.nextId = 1;
+    this.answered = false;
+    this.conn = null;
+  }
+
+  request(method, p, headers, body, timeoutMs = 0) {
+    if (!this.socketPath) return this.tcp.request(method, p, headers, body, timeoutMs);
+    if (!this.conn || this.conn.dead) this.conn = new MuxConnection(this);
+    return this.conn.request(method, p, headers, body, timeoutMs);
   }
 }
 
@@ -395,8 +541,10 @@ function runHandler(fn, event, context) {
 
 // leanStats counts the lean client's requests; handlers (and Duro's
 // tests) can read it as globalThis[Symbol.for('duro.leanDurableClient')].
-// socket says whether it talks to Duro over its Unix socket.
-const leanStats = { invocations: 0, checkpoints: 0, states: 0, retries: 0, errors: 0 };
+// socket says whether it talks to Duro over its Unix socket (always with
+// the multiplexed protocol); socketAnswers counts the answers that came
+// that way.
+const leanStats = { invocations: 0, checkpoints: 0, states: 0, retries: 0, errors: 0, socketAnswers: 0 };
 Object.defineProperty(leanStats, 'socket', { enumerable: true, get: () => !!leanClient?.pool?.socketPath });
 
 function leanEndpoint() {
@@ -491,7 +639,11 @@ class LeanDurableClient {
     this.port = url.port ? Number(url.port) : (this.tls ? 443 : 80);
     this.base = url.pathname.replace(/\/+$/, '');
     if (this.tls) this.agent = new https.Agent({ keepAlive: true, maxFreeSockets: 4, scheduling: 'lifo' });
-    else this.pool = new HttpPool(this.host, this.port, leanSocket(url));
+    else {
+      const tcp = new HttpPool(this.host, this.port);
+      const sock = leanSocket(url);
+      this.pool = sock ? new MuxPool(sock, tcp) : tcp;
+    }
   }
 
   // getExecutionState is GetDurableExecutionState.

@@ -1,0 +1,198 @@
+package mux
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// Client sends requests over one multiplexed connection; it is safe for
+// concurrent use. Requests sent together while another is being written
+// go out in one write.
+type Client struct {
+	c net.Conn
+
+	queued atomic.Int32 // requests waiting to write; the last one flushes
+	wmu    sync.Mutex
+	bw     *bufio.Writer
+
+	mu      sync.Mutex
+	next    uint32
+	pending map[uint32]chan answer
+	err     error // why the connection ended; set once
+	done    chan struct{}
+}
+
+// Response is an answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+type answer struct {
+	r   *Response
+	err error
+}
+
+// ErrClosed is the error of requests on a client that was closed.
+var ErrClosed = errors.New("mux: client closed")
+
+// Dial connects to a server that speaks the protocol (a Listener).
+func Dial(ctx context.Context, network, addr string) (*Client, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{c: nc, bw: bufio.NewWriterSize(nc, 64<<10), pending: map[uint32]chan answer{}, done: make(chan struct{})}
+	if _, err := io.WriteString(c.bw, Preface); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+// Do sends a request (target: path and query, escaped) and waits for its
+// answer or ctx.
+func (c *Client) Do(ctx context.Context, method, target string, header http.Header, body []byte) (*Response, error) {
+	ch := make(chan answer, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.next++
+	id := c.next
+	c.pending[id] = ch
+	c.mu.Unlock()
+
+	f := make([]byte, 8, 8+len(method)+len(target)+64+len(body))
+	binary.BigEndian.PutUint32(f[4:], id)
+	f = append(f, method...)
+	f = append(f, ' ')
+	f = append(f, target...)
+	f = append(f, '\n')
+	for k, vs := range header {
+		for _, v := range vs {
+			f = append(f, k...)
+			f = append(f, ": "...)
+			f = append(f, headerValue(v)...)
+			f = append(f, '\n')
+		}
+	}
+	f = append(f, '\n')
+	f = append(f, body...)
+	binary.BigEndian.PutUint32(f[:4], uint32(len(f)-4))
+
+	c.queued.Add(1)
+	c.wmu.Lock()
+	_, err := c.bw.Write(f)
+	if c.queued.Add(-1) == 0 && err == nil {
+		err = c.bw.Flush()
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		c.fail(fmt.Errorf("mux: write: %w", err))
+	}
+
+	select {
+	case a := <-ch:
+		return a.r, a.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// Close closes the connection; waiting requests fail with ErrClosed.
+func (c *Client) Close() error {
+	c.fail(ErrClosed)
+	<-c.done
+	return nil
+}
+
+// fail ends the connection once and fails every waiting request.
+func (c *Client) fail(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	c.c.Close()
+	for _, ch := range pending {
+		ch <- answer{err: err}
+	}
+}
+
+func (c *Client) readLoop() {
+	defer close(c.done)
+	br := bufio.NewReaderSize(c.c, 64<<10)
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			c.fail(fmt.Errorf("mux: read: %w", err))
+			return
+		}
+		n := binary.BigEndian.Uint32(hdr[:])
+		if n < 4 || n > MaxFrame {
+			c.fail(fmt.Errorf("mux: answer frame length %d", n))
+			return
+		}
+		frame := make([]byte, n)
+		if _, err := io.ReadFull(br, frame); err != nil {
+			c.fail(fmt.Errorf("mux: read: %w", err))
+			return
+		}
+		id := binary.BigEndian.Uint32(frame[:4])
+		r, err := parseAnswer(frame[4:])
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.mu.Lock()
+		ch, ok := c.pending[id]
+		delete(c.pending, id)
+		c.mu.Unlock()
+		if ok {
+			ch <- answer{r: r}
+		}
+	}
+}
+
+// parseAnswer parses an answer's payload.
+func parseAnswer(p []byte) (*Response, error) {
+	line, rest, ok := bytes.Cut(p, []byte{'\n'})
+	if !ok {
+		return nil, errors.New("mux: answer without a status line")
+	}
+	status, err := strconv.Atoi(string(line))
+	if err != nil || status < 100 || status > 999 {
+		return nil, fmt.Errorf("mux: malformed status %q", line)
+	}
+	header, body, err := parseHeader(rest)
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Status: status, Header: header, Body: body}, nil
+}

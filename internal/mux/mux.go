@@ -1,0 +1,456 @@
+// Package mux serves an http.Handler over a multiplexed, framed protocol
+// on stream connections, beside plain HTTP on the same listener. Duro's
+// own function processes on the machine use it on the server's Unix
+// socket: a Node worker serving a hundred invocations keeps one
+// connection, its requests travel in frames that may be written together,
+// answers come back in whatever order the handlers finish, several in one
+// write when a group commit answers several checkpoints at once. Each
+// request still runs through the same handler chain as over HTTP, so the
+// API's behaviour is the same; what goes is net/http's per-request
+// connection work and one round of system calls per request.
+//
+// A connection opens with Preface. Then both directions carry frames:
+//
+//	length  uint32, big endian: the bytes that follow it (at least 4)
+//	id      uint32, big endian: chosen by the client; the answer carries it
+//	payload
+//
+// A request's payload is "METHOD TARGET\n", header lines "Key: Value\n",
+// an empty line "\n" and the body; an answer's is "STATUS\n", header lines,
+// "\n" and the body. TARGET is an HTTP request target (path and query,
+// escaped as on the wire). A frame the server cannot parse closes the
+// connection; the client then fails what it was waiting for.
+package mux
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Preface is what a multiplexed connection sends first. No HTTP request
+// starts with it.
+const Preface = "DURO-MUX/1\n"
+
+// MaxFrame bounds a frame's length field. It is above the API's largest
+// request (a function's zip, 50 MB, base64 in JSON) so that the handlers'
+// own limits, and their errors, apply first.
+const MaxFrame = 80 << 20
+
+// classifyTimeout is how long a new connection has to send its first
+// bytes before it is closed.
+const classifyTimeout = 10 * time.Second
+
+// Listener accepts connections on a listener: those that open with
+// Preface it serves itself, the others it hands out through Accept, their
+// first bytes included, for an http.Server to serve.
+type Listener struct {
+	ln      net.Listener
+	handler http.Handler
+	log     *slog.Logger
+
+	httpConns chan net.Conn
+	closed    chan struct{}
+	closeOnce sync.Once
+	acceptErr error // set before closed is closed, once
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup // the multiplexed connections' goroutines
+}
+
+// Split starts accepting on ln and returns the listener of its HTTP
+// connections; the multiplexed ones are served with h.
+func Split(ln net.Listener, h http.Handler, log *slog.Logger) *Listener {
+	if log == nil {
+		log = slog.Default()
+	}
+	l := &Listener{ln: ln, handler: h, log: log, httpConns: make(chan net.Conn), closed: make(chan struct{}), conns: map[*conn]struct{}{}}
+	go l.acceptLoop()
+	return l
+}
+
+func (l *Listener) acceptLoop() {
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			l.closeWith(err)
+			return
+		}
+		go l.classify(c)
+	}
+}
+
+// classify reads a new connection's first bytes and serves it or hands it
+// to Accept.
+func (l *Listener) classify(c net.Conn) {
+	br := bufio.NewReaderSize(c, 64<<10)
+	_ = c.SetReadDeadline(time.Now().Add(classifyTimeout))
+	first, err := br.Peek(len(Preface))
+	_ = c.SetReadDeadline(time.Time{})
+	if err == nil && string(first) == Preface {
+		_, _ = br.Discard(len(Preface))
+		l.serve(c, br)
+		return
+	}
+	if len(first) == 0 && err != nil {
+		c.Close()
+		return
+	}
+	select {
+	case l.httpConns <- &peekedConn{Conn: c, r: br}:
+	case <-l.closed:
+		c.Close()
+	}
+}
+
+// Accept returns the next connection that is not multiplexed.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.httpConns:
+		return c, nil
+	case <-l.closed:
+		if l.acceptErr != nil {
+			return nil, l.acceptErr
+		}
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting connections. Multiplexed connections stay until
+// Shutdown.
+func (l *Listener) Close() error { return l.closeWith(nil) }
+
+// closeWith closes the listener once; acceptErr, when not nil, is what
+// Accept returns from then on.
+func (l *Listener) closeWith(acceptErr error) error {
+	var err error
+	l.closeOnce.Do(func() {
+		l.acceptErr = acceptErr
+		err = l.ln.Close()
+		close(l.closed)
+	})
+	return err
+}
+
+// Addr is the underlying listener's address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Shutdown closes the listener, stops reading requests on the multiplexed
+// connections, waits until the requests they carry have been answered or
+// ctx ends, and closes them.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	l.Close()
+	l.mu.Lock()
+	for c := range l.conns {
+		c.stopReading()
+	}
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		l.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		l.mu.Lock()
+		for c := range l.conns {
+			c.c.Close()
+		}
+		l.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// peekedConn is a connection whose first bytes were read into r.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// conn is one multiplexed connection.
+type conn struct {
+	l      *Listener
+	c      net.Conn
+	ctx    context.Context // cancelled when the connection ends
+	cancel context.CancelFunc
+	out    chan []byte    // encoded answers, for the writer
+	reqs   sync.WaitGroup // requests being handled
+}
+
+func (l *Listener) serve(nc net.Conn, br *bufio.Reader) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{l: l, c: nc, ctx: ctx, cancel: cancel, out: make(chan []byte, 256)}
+	l.mu.Lock()
+	select {
+	case <-l.closed:
+		l.mu.Unlock()
+		nc.Close()
+		cancel()
+		return
+	default:
+	}
+	l.conns[c] = struct{}{}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.conns, c)
+		l.mu.Unlock()
+		l.wg.Done()
+	}()
+
+	writerDone := make(chan struct{})
+	go c.writeLoop(writerDone)
+	err := c.readLoop(br)
+	if !errors.Is(err, errStopped) {
+		// The client is gone (or broke the protocol): as net/http does
+		// for a closed connection, the requests it sent are cancelled.
+		// On Shutdown they finish.
+		cancel()
+		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			l.log.Debug("multiplexed connection ended", "err", err)
+		}
+	}
+	c.reqs.Wait()
+	close(c.out)
+	<-writerDone
+	cancel()
+	nc.Close()
+}
+
+// errStopped ends a read loop that Shutdown stopped.
+var errStopped = errors.New("mux: shutting down")
+
+// stopReading makes the read loop return: its blocked read fails.
+func (c *conn) stopReading() {
+	_ = c.c.SetReadDeadline(time.Unix(1, 0))
+}
+
+func (c *conn) readLoop(br *bufio.Reader) error {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
+			if c.stopped() {
+				return errStopped
+			}
+			return err
+		}
+		n := binary.BigEndian.Uint32(hdr[:4])
+		if n < 4 || n > MaxFrame {
+			return fmt.Errorf("mux: frame length %d", n)
+		}
+		frame := make([]byte, n)
+		if _, err := io.ReadFull(br, frame); err != nil {
+			return fmt.Errorf("mux: read frame: %w", err)
+		}
+		id := binary.BigEndian.Uint32(frame[:4])
+		req, err := c.request(frame[4:])
+		if err != nil {
+			return err
+		}
+		c.reqs.Add(1)
+		go c.handle(id, req)
+	}
+}
+
+// stopped reports whether Shutdown stopped the reads.
+func (c *conn) stopped() bool {
+	select {
+	case <-c.l.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// request parses a request payload.
+func (c *conn) request(p []byte) (*http.Request, error) {
+	line, rest, ok := bytes.Cut(p, []byte{'\n'})
+	if !ok {
+		return nil, errors.New("mux: request without a request line")
+	}
+	method, target, ok := bytes.Cut(line, []byte{' '})
+	if !ok || len(method) == 0 || len(target) == 0 || target[0] != '/' {
+		return nil, fmt.Errorf("mux: malformed request line %q", line)
+	}
+	header, body, err := parseHeader(rest)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.ParseRequestURI(string(target))
+	if err != nil {
+		return nil, fmt.Errorf("mux: request target: %w", err)
+	}
+	host := header.Get("Host")
+	if host == "" {
+		host = "localhost"
+	}
+	header.Del("Host")
+	r := (&http.Request{
+		Method: string(method), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: http.NoBody, Host: host, RequestURI: string(target),
+		RemoteAddr: "mux@" + c.c.RemoteAddr().String(),
+	}).WithContext(c.ctx)
+	if len(body) > 0 {
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	}
+	return r, nil
+}
+
+// parseHeader reads header lines up to the empty line and returns them and
+// what follows.
+func parseHeader(p []byte) (http.Header, []byte, error) {
+	h := http.Header{}
+	for {
+		line, rest, ok := bytes.Cut(p, []byte{'\n'})
+		if !ok {
+			return nil, nil, errors.New("mux: header without its empty line")
+		}
+		p = rest
+		if len(line) == 0 {
+			return h, p, nil
+		}
+		k, v, ok := bytes.Cut(line, []byte{':'})
+		if !ok || len(k) == 0 {
+			return nil, nil, fmt.Errorf("mux: malformed header line %q", line)
+		}
+		key := textproto.CanonicalMIMEHeaderKey(string(bytes.TrimSpace(k)))
+		h[key] = append(h[key], string(bytes.TrimSpace(v)))
+	}
+}
+
+// handle runs one request and queues its answer.
+func (c *conn) handle(id uint32, r *http.Request) {
+	defer c.reqs.Done()
+	w := &responseWriter{header: http.Header{}}
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					return
+				}
+				c.l.log.Error("panic serving a multiplexed request", "method", r.Method, "target", r.RequestURI, "panic", v)
+				w = &responseWriter{header: http.Header{}, status: http.StatusInternalServerError}
+			}
+		}()
+		c.l.handler.ServeHTTP(w, r)
+	}()
+	c.out <- w.frame(id)
+}
+
+// writeLoop writes the answers, as many as are queued in one write.
+func (c *conn) writeLoop(done chan<- struct{}) {
+	defer close(done)
+	bw := bufio.NewWriterSize(c.c, 64<<10)
+	broken := false
+	for f := range c.out {
+		if broken {
+			continue // drain, so that handlers never block
+		}
+		_, err := bw.Write(f)
+	more:
+		for err == nil {
+			select {
+			case g, ok := <-c.out:
+				if !ok {
+					break more
+				}
+				_, err = bw.Write(g)
+			default:
+				break more
+			}
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
+			broken = true
+			c.c.Close() // the reader fails too; the client sees the close
+		}
+	}
+}
+
+// responseWriter records an answer.
+type responseWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+// Flush is a no-op: the answer goes out whole when the handler returns.
+func (w *responseWriter) Flush() {}
+
+// frame encodes the answer for request id.
+func (w *responseWriter) frame(id uint32) []byte {
+	status := w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	b := make([]byte, 8, 8+64+w.body.Len())
+	binary.BigEndian.PutUint32(b[4:], id)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, '\n')
+	for k, vs := range w.header {
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, headerValue(v)...)
+			b = append(b, '\n')
+		}
+	}
+	b = append(b, '\n')
+	b = append(b, w.body.Bytes()...)
+	binary.BigEndian.PutUint32(b[:4], uint32(len(b)-4))
+	return b
+}
+
+// headerValue keeps a value on its line.
+func headerValue(v string) string {
+	if !bytes.ContainsAny([]byte(v), "\r\n") {
+		return v
+	}
+	return string(bytes.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, []byte(v)))
+}

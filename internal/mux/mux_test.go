@@ -1,0 +1,279 @@
+package mux
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serve starts a Listener with h on a Unix socket, HTTP served beside it,
+// and returns the socket's path.
+func serve(t *testing.T, h http.Handler) (*Listener, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Split(ln, h, slog.New(slog.DiscardHandler))
+	hs := &http.Server{Handler: h}
+	go hs.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(ctx)
+		l.Shutdown(ctx)
+	})
+	return l, path
+}
+
+func dial(t *testing.T, path string) *Client {
+	t.Helper()
+	c, err := Dial(context.Background(), "unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// echo answers with what it saw, in its status and headers when asked.
+func echo(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "text/plain")
+	if e := r.Header.Get("X-Want-Error"); e != "" {
+		w.Header().Set("X-Amzn-Errortype", e)
+		w.WriteHeader(http.StatusNotFound)
+	}
+	fmt.Fprintf(w, "%s %s %s %s|%s|%d|%s", r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.RequestURI, r.Header.Get("X-Test"), r.ContentLength, b)
+}
+
+func TestRoundTrip(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(echo))
+	c := dial(t, path)
+	big := strings.Repeat("x", 1<<20)
+	for _, tc := range []struct {
+		name, method, target, body string
+		header                     http.Header
+		status                     int
+		want                       string
+		wantHeader                 map[string]string
+	}{
+		{"escaped ARN", "POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint", `{"a":1}`,
+			http.Header{"X-Test": {"h"}}, 200,
+			`POST /2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint  /2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Ax%2Fy/checkpoint|h|7|{"a":1}`,
+			map[string]string{"Content-Type": "text/plain"}},
+		{"query, no body", "GET", "/state?Marker=3&MaxItems=10", "", nil, 200,
+			"GET /state Marker=3&MaxItems=10 /state?Marker=3&MaxItems=10||0|", nil},
+		{"error status and type", "GET", "/x", "", http.Header{"X-Want-Error": {"ResourceNotFoundException"}}, 404,
+			"GET /x  /x||0|", map[string]string{"X-Amzn-Errortype": "ResourceNotFoundException"}},
+		{"a large body", "PUT", "/big", big, nil, 200, "PUT /big  /big||1048576|" + big, nil},
+		{"a header value with a newline stays on its line", "GET", "/n", "", http.Header{"X-Test": {"a\nb"}}, 200, "GET /n  /n|a b|0|", nil},
+	} {
+		r, err := c.Do(context.Background(), tc.method, tc.target, tc.header, []byte(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r.Status != tc.status || string(r.Body) != tc.want {
+			t.Errorf("%s: %d %.200q, want %d %.200q", tc.name, r.Status, r.Body, tc.status, tc.want)
+		}
+		for k, v := range tc.wantHeader {
+			if got := r.Header.Get(k); got != v {
+				t.Errorf("%s: header %s = %q, want %q", tc.name, k, got, v)
+			}
+		}
+	}
+}
+
+// Answers come back as handlers finish, each to its own request.
+func TestAnswersOutOfOrder(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, _ := time.ParseDuration(r.URL.Query().Get("sleep"))
+		time.Sleep(d)
+		io.WriteString(w, r.URL.Query().Get("n"))
+	}))
+	c := dial(t, path)
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			sleep := time.Duration((n-i)%7) * time.Millisecond
+			r, err := c.Do(context.Background(), "GET", fmt.Sprintf("/?n=%d&sleep=%s", i, sleep), nil, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if string(r.Body) != fmt.Sprint(i) {
+				errs <- fmt.Errorf("request %d got answer %q", i, r.Body)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// Plain HTTP keeps working on the same socket.
+func TestHTTPBeside(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(echo))
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	}}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Post("http://duro/p%2Fq?a=1", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "POST /p%2Fq a=1 /p%2Fq?a=1||4|body"; string(b) != want {
+		t.Errorf("over HTTP: %q, want %q", b, want)
+	}
+	// And a multiplexed client at the same time.
+	if r, err := dial(t, path).Do(context.Background(), "GET", "/m", nil, nil); err != nil || !strings.HasPrefix(string(r.Body), "GET /m") {
+		t.Errorf("multiplexed beside HTTP: %v %v", r, err)
+	}
+}
+
+// A frame the server cannot parse ends the connection.
+func TestMalformedFramesCloseTheConnection(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(echo))
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"length below the id", []byte{0, 0, 0, 2, 0, 0}},
+		{"length above MaxFrame", binary.BigEndian.AppendUint32(nil, MaxFrame+1)},
+		{"no request line", frame(1, "GET")},
+		{"a target that is not a path", frame(1, "GET x\n\n")},
+		{"no empty line after the headers", frame(1, "GET /\nA: b\n")},
+		{"a header line without a colon", frame(1, "GET /\nnocolon\n\n")},
+	} {
+		nc, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		nc.Write(append([]byte(Preface), tc.frame...))
+		b, err := io.ReadAll(nc)
+		nc.Close()
+		if err != nil || len(b) != 0 {
+			t.Errorf("%s: read %q, %v; want the connection closed without an answer", tc.name, b, err)
+		}
+	}
+}
+
+func frame(id uint32, payload string) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(4+len(payload)))
+	b = binary.BigEndian.AppendUint32(b, id)
+	return append(b, payload...)
+}
+
+// Shutdown lets a request in flight finish and answers it, then closes the
+// connection.
+func TestShutdownAnswersRequestsInFlight(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	l, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "done")
+	}))
+	c := dial(t, path)
+	got := make(chan string, 1)
+	go func() {
+		r, err := c.Do(context.Background(), "GET", "/slow", nil, nil)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(r.Body)
+	}()
+	<-entered
+	shut := make(chan error, 1)
+	go func() { shut <- l.Shutdown(context.Background()) }()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if g := <-got; g != "done" {
+		t.Errorf("request in flight at Shutdown got %q, want its answer", g)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if _, err := c.Do(context.Background(), "GET", "/after", nil, nil); err == nil {
+		t.Error("a request after Shutdown succeeded")
+	}
+}
+
+// A client that goes away cancels the requests it had sent.
+func TestClientGoneCancelsRequests(t *testing.T) {
+	entered, cancelled := make(chan struct{}), make(chan struct{})
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	c := dial(t, path)
+	go c.Do(context.Background(), "GET", "/wait", nil, nil)
+	<-entered
+	c.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's context was not cancelled when its client went away")
+	}
+}
+
+// A handler that panics answers 500; the connection goes on.
+func TestPanicAnswers500(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("boom")
+		}
+		io.WriteString(w, "ok")
+	}))
+	c := dial(t, path)
+	if r, err := c.Do(context.Background(), "GET", "/panic", nil, nil); err != nil || r.Status != http.StatusInternalServerError {
+		t.Errorf("panicking handler: %v, %v; want a 500", r, err)
+	}
+	if r, err := c.Do(context.Background(), "GET", "/ok", nil, nil); err != nil || !bytes.Equal(r.Body, []byte("ok")) {
+		t.Errorf("after the panic: %v, %v", r, err)
+	}
+}
+
+// A request whose context ends returns; its late answer is dropped and
+// the connection serves the next one.
+func TestRequestContext(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(200 * time.Millisecond)
+		}
+		io.WriteString(w, r.URL.Path)
+	}))
+	c := dial(t, path)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Do(ctx, "GET", "/slow", nil, nil); err != context.DeadlineExceeded {
+		t.Errorf("Do past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+	time.Sleep(250 * time.Millisecond) // the late answer arrives and is dropped
+	if r, err := c.Do(context.Background(), "GET", "/next", nil, nil); err != nil || string(r.Body) != "/next" {
+		t.Errorf("next request: %v, %v", r, err)
+	}
+}
