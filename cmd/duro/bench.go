@@ -19,7 +19,7 @@ func newBenchCommand() *cobra.Command {
 	var asJSON bool
 	var logLevel string
 	var functionEnv []string
-	leanNode, functionSocket := true, true
+	leanNode := true
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Load-test Duro: play durable functions over the wire protocol and report throughput and latencies",
@@ -30,9 +30,10 @@ peak RSS, and the machine's raw fsync rate measured in the same run.
 Without --endpoint, an embedded server runs in this process on a temporary
 data directory and the functions are in-process handlers; CPU and RSS are then
 this process's, load generator included, and the played functions send their
-checkpoints over the server's Unix socket, as the functions Duro runs do
-(--function-socket=false: loopback TCP; the Invokes, which stand for the
-functions' callers, always go over TCP). With --endpoint, the functions are
+checkpoints over the server's Unix socket in its multiplexed protocol, as the
+functions Duro runs do (--function-transport unix-http: HTTP on that socket;
+tcp: loopback TCP; the Invokes, which stand for the functions' callers,
+always go over TCP). With --endpoint, the functions are
 served by this process over HTTP (--handler-listen, --handler-url) and
 registered with DURO_INVOKE_URL, so the remote server must be able to reach
 that URL (for a server on another host: --handler-listen 0.0.0.0:9600
@@ -81,10 +82,7 @@ only: the embedded server and the load generator).`,
 			if err != nil {
 				return usageError(fmt.Errorf("--function-env: %w", err))
 			}
-			cfg.FunctionEnv, cfg.NoLeanNodeClient, cfg.FunctionTCP = env, !leanNode, !functionSocket
-			if cfg.Client != bench.ClientLean && cmd.Flags().Changed("function-socket") {
-				return usageError(fmt.Errorf("--function-socket applies to --client lean"))
-			}
+			cfg.FunctionEnv, cfg.NoLeanNodeClient = env, !leanNode
 			if cfg.Client != bench.ClientJS && cmd.Flags().Changed("lean-node-client") {
 				return usageError(fmt.Errorf("--lean-node-client applies to --client js"))
 			}
@@ -127,7 +125,7 @@ only: the embedded server and the load generator).`,
 	f.IntVar(&cfg.Workers, "workers", 0, "--client js: Node worker processes per function of the embedded server (default 10, Duro's default)")
 	f.StringVar(&cfg.NodeCommand, "node", "", "--client js: Node.js the embedded server runs the function on (default: node on PATH)")
 	f.IntVar(&cfg.EnvironmentConcurrency, "environment-concurrency", 0, "--client js: run the function on managed instances with this PerExecutionEnvironmentMaxConcurrency (each Node worker serves that many invocations at once; 0: one at a time, Lambda's default)")
-	f.BoolVar(&functionSocket, "function-socket", true, "--client lean, embedded server: the played functions checkpoint over the server's Unix socket, as Duro's Node workers do (false: loopback TCP); Invokes always use TCP")
+	f.StringVar(&cfg.FunctionTransport, "function-transport", "", "--client lean: how the played functions send their checkpoints: mux (the embedded server's Unix socket, multiplexed, as Duro's Node workers do; the default there), unix-http (HTTP on that socket) or tcp (the default against --endpoint); Invokes always use TCP")
 	f.BoolVar(&leanNode, "lean-node-client", true, "--client js: let the SDK use the Node bootstrap's lean client (false: DURO_NODE_LEAN_CLIENT=0, @aws-sdk/client-lambda)")
 	f.StringArrayVar(&functionEnv, "function-env", nil, "--client js: KEY=VALUE added to the function's environment (repeatable)")
 	f.StringVar(&cfg.JSDir, "js-dir", "", "--client js: directory for the function's code and node_modules (default: in the user's cache)")
@@ -236,9 +234,11 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 // transportName names a Result.FunctionTransport for the text report.
 func transportName(t string) string {
 	switch t {
-	case "unix":
-		return "the Unix socket"
-	case "tcp":
+	case bench.TransportMux:
+		return "the Unix socket, multiplexed"
+	case bench.TransportUnixHTTP:
+		return "HTTP on the Unix socket"
+	case bench.TransportTCP:
 		return "loopback TCP"
 	}
 	return "HTTP"

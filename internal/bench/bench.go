@@ -75,6 +75,13 @@ const (
 	ClientJS = "js"
 )
 
+// Function transports (Config.FunctionTransport).
+const (
+	TransportMux      = "mux"
+	TransportUnixHTTP = "unix-http"
+	TransportTCP      = "tcp"
+)
+
 // Config configures a run. The zero value of a field means its default.
 type Config struct {
 	Scenario    string        // default steps
@@ -144,11 +151,13 @@ type Config struct {
 	// instances with this PerExecutionEnvironmentMaxConcurrency: each Node
 	// worker serves that many invocations at once instead of one.
 	EnvironmentConcurrency int
-	// FunctionTCP makes the lean player's functions send their checkpoints
-	// over loopback TCP, as the load generator's own requests go, instead
-	// of over the Unix socket the embedded server offers the functions it
-	// runs (DURO_ENDPOINT_SOCKET, which Duro's Node workers use).
-	FunctionTCP bool
+	// FunctionTransport is how the lean player's functions send their
+	// checkpoints: TransportMux (the default with the embedded server: its
+	// Unix socket's multiplexed protocol, as Duro's Node workers do),
+	// TransportUnixHTTP (HTTP/1.1 on that socket) or TransportTCP
+	// (loopback TCP, as the load generator's own requests go; the only
+	// choice against a remote server).
+	FunctionTransport string
 	// NoLeanNodeClient sets DURO_NODE_LEAN_CLIENT=0 in the function's
 	// environment: the SDK then uses @aws-sdk/client-lambda instead of
 	// the Node bootstrap's lean client.
@@ -219,8 +228,17 @@ func (c *Config) defaults() error {
 	default:
 		return fmt.Errorf("unknown client %q (want %s, %s or %s)", c.Client, ClientLean, ClientSDK, ClientJS)
 	}
-	if c.FunctionTCP && c.Client != ClientLean {
-		return errors.New("--function-socket applies to --client lean (the SDK client speaks TCP; Node workers choose for themselves)")
+	switch c.FunctionTransport {
+	case "":
+	case TransportMux, TransportUnixHTTP, TransportTCP:
+		if c.Client != ClientLean {
+			return errors.New("--function-transport applies to --client lean (the SDK client speaks TCP; Node workers choose for themselves)")
+		}
+		if c.Endpoint != "" && c.FunctionTransport != TransportTCP {
+			return fmt.Errorf("--function-transport %s needs the embedded server's Unix socket (a remote server's functions use tcp)", c.FunctionTransport)
+		}
+	default:
+		return fmt.Errorf("unknown --function-transport %q (want %s, %s or %s)", c.FunctionTransport, TransportMux, TransportUnixHTTP, TransportTCP)
 	}
 	if c.Client != ClientJS && (c.Workers != 0 || c.EnvironmentConcurrency != 0 || c.NoLeanNodeClient || len(c.FunctionEnv) > 0 || c.JSDir != "" || c.Warmup != 0) {
 		return errors.New("--workers, --environment-concurrency, --lean-node-client, --function-env, --js-dir and --warmup apply to --client js")
@@ -311,10 +329,9 @@ type Result struct {
 	// to loopback TCP, which this run does not see.
 	NodeUnixSocket *bool `json:"node_unix_socket,omitempty"`
 	// FunctionTransport is how the lean player's functions reached the
-	// server with their checkpoints: "unix" (the embedded server's Unix
-	// socket, as Duro's Node workers do) or "tcp". Invokes and callback
-	// completions, which stand for the functions' callers, always use
-	// loopback TCP.
+	// server with their checkpoints (Config.FunctionTransport: mux,
+	// unix-http or tcp). Invokes and callback completions, which stand for
+	// the functions' callers, always use loopback TCP.
 	FunctionTransport string `json:"function_transport,omitempty"`
 	// NodeVersion is the version of the Node.js that ran the workers.
 	NodeVersion string `json:"node_version,omitempty"`
@@ -422,6 +439,32 @@ type target struct {
 	stats    func(ctx context.Context) (storeMetrics, error)
 }
 
+// functionClient returns the client the played functions send their
+// checkpoints with, and its transport's name: want, or by default the
+// multiplexed protocol on the server's socket when there is one.
+func functionClient(ctx context.Context, c *wireClient, socket, want string, conns int) (*wireClient, string, error) {
+	if want == "" {
+		want = TransportTCP
+		if socket != "" && c.lean != nil {
+			want = TransportMux
+		}
+	}
+	if want == TransportTCP {
+		return c, TransportTCP, nil
+	}
+	if socket == "" || c.lean == nil {
+		return nil, "", fmt.Errorf("--function-transport %s: the server offers no Unix socket here", want)
+	}
+	if want == TransportUnixHTTP {
+		return c.overSocket(socket, conns), TransportUnixHTTP, nil
+	}
+	fc, err := c.overMux(ctx, socket)
+	if err != nil {
+		return nil, "", err
+	}
+	return fc, TransportMux, nil
+}
+
 // socketPath is the embedded server's Unix socket, or "" (a remote server,
 // or none was opened: see server.SocketName).
 func (tg *target) socketPath() string {
@@ -481,13 +524,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer c.close()
 	p := newPlayer(cfg, c, m)
 	if cfg.Client == ClientLean {
-		res.FunctionTransport = "tcp"
-		if sock := tg.socketPath(); sock != "" && !cfg.FunctionTCP {
-			if fc := c.overSocket(sock, conns); fc != nil {
-				defer fc.close()
-				p.fn, res.FunctionTransport = fc, "unix"
-			}
+		fc, transport, err := functionClient(ctx, c, tg.socketPath(), cfg.FunctionTransport, conns)
+		if err != nil {
+			return nil, err
 		}
+		if fc != c {
+			defer fc.close()
+		}
+		p.fn, res.FunctionTransport = fc, transport
 	}
 	setup := durable.NewClient(tg.base)
 	defer durable.CloseIdleConnections(setup)

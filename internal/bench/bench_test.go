@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -55,7 +56,8 @@ func TestRunScenarios(t *testing.T) {
 		wakes       uint64 // wake-up lags (waits) or callback lags expected
 	}{
 		{Config{Scenario: ScenarioSteps, Steps: 3}, 6 * 3, 0},
-		{Config{Scenario: ScenarioSteps, Steps: 3, FunctionTCP: true}, 6 * 3, 0},
+		{Config{Scenario: ScenarioSteps, Steps: 3, FunctionTransport: TransportTCP}, 6 * 3, 0},
+		{Config{Scenario: ScenarioSteps, Steps: 3, FunctionTransport: TransportUnixHTTP}, 6 * 3, 0},
 		{Config{Scenario: ScenarioSteps, Steps: 3, Client: ClientSDK}, 6 * 3, 0},
 		{Config{Scenario: ScenarioWaits, Steps: 1, WaitSeconds: 1}, 6 * 2, 6},
 		{Config{Scenario: ScenarioCallbacks, Steps: 2}, 6 * 4, 12},
@@ -69,8 +71,8 @@ func TestRunScenarios(t *testing.T) {
 		if tc.cfg.Client != "" {
 			name += "-" + tc.cfg.Client
 		}
-		if tc.cfg.FunctionTCP {
-			name += "-tcp"
+		if tc.cfg.FunctionTransport != "" {
+			name += "-" + tc.cfg.FunctionTransport
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -91,14 +93,11 @@ func TestRunScenarios(t *testing.T) {
 			}
 			checkResult(t, r, 6, want)
 			// The lean player's functions checkpoint over the embedded
-			// server's socket unless told otherwise; the SDK client
-			// speaks TCP and is not reported.
+			// server's socket, multiplexed, unless told otherwise; the
+			// SDK client speaks TCP and is not reported.
 			wantTransport := ""
 			if cfg.Client == "" || cfg.Client == ClientLean {
-				wantTransport = "unix"
-				if cfg.FunctionTCP {
-					wantTransport = "tcp"
-				}
+				wantTransport = cmp.Or(cfg.FunctionTransport, TransportMux)
 			}
 			if r.FunctionTransport != wantTransport {
 				t.Errorf("function transport %q, want %q", r.FunctionTransport, wantTransport)

@@ -164,8 +164,10 @@ func TestJSConfig(t *testing.T) {
 		{Config{Client: ClientJS, EnvironmentConcurrency: 1601}, "between 1 and 1600"},
 		{Config{Client: ClientJS, Workers: 4, Endpoint: "http://127.0.0.1:9014"}, "remote server has its own"},
 		{Config{Client: "bogus"}, "unknown client"},
-		{Config{Client: ClientJS, FunctionTCP: true}, "--function-socket applies to --client lean"},
-		{Config{Client: ClientSDK, FunctionTCP: true}, "--function-socket applies to --client lean"},
+		{Config{Client: ClientJS, FunctionTransport: TransportTCP}, "--function-transport applies to --client lean"},
+		{Config{Client: ClientSDK, FunctionTransport: TransportMux}, "--function-transport applies to --client lean"},
+		{Config{FunctionTransport: "carrier-pigeon"}, "unknown --function-transport"},
+		{Config{FunctionTransport: TransportMux, Endpoint: "http://127.0.0.1:9014"}, "needs the embedded server's Unix socket"},
 	} {
 		err := tc.cfg.defaults()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/duro-run/duro/internal/mux"
 )
 
 // leanServer is a real net/http server that echoes the request's method,
@@ -223,5 +225,34 @@ func TestWireClientOverSocket(t *testing.T) {
 	}
 	if https := newWireClient("https://127.0.0.1:1", 1, &measurements{}); https.overSocket(sock, 1) != nil {
 		t.Error("overSocket of a client without the lean transport is not nil")
+	}
+}
+
+// TestWireClientOverMux checks that overMux's client speaks the socket's
+// multiplexed protocol, which a mux.Listener serves.
+func TestWireClientOverMux(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mux.Split(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, `"`+strings.SplitN(r.RemoteAddr, "@", 2)[0]+" "+r.Method+" "+r.RequestURI+" "+string(b)+`"`)
+	}), nil)
+	defer l.Shutdown(context.Background())
+
+	c := newWireClient("http://127.0.0.1:1", 4, &measurements{})
+	fc, err := c.overMux(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.close()
+	var got string
+	if _, err := fc.do(context.Background(), http.MethodPost, "/a%2Fb/checkpoint", nil, []byte("x"), &got); err != nil || got != "mux POST /a%2Fb/checkpoint x" {
+		t.Errorf("over the multiplexed socket the server saw %q (%v)", got, err)
+	}
+	if n := fc.m.checkpoints.Load(); n != 1 {
+		t.Errorf("%d checkpoints timed, want 1", n)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/duro-run/duro/internal/mux"
 )
 
 // wireOp is an operation as the envelope, a checkpoint response and
@@ -97,7 +99,10 @@ type wireClient struct {
 	// lean serves the load generator's own requests when the server is
 	// plain HTTP; nil otherwise.
 	lean *leanTransport
-	m    *measurements
+	// mux, when set, carries every request instead, over the server's
+	// Unix socket in its multiplexed protocol (overMux).
+	mux *mux.Client
+	m   *measurements
 }
 
 // newWireClient returns a client for the server at base with room for
@@ -132,7 +137,22 @@ func (c *wireClient) overSocket(path string, conns int) *wireClient {
 	return &wireClient{base: c.base, http: &http.Client{Transport: &timingTransport{next: lean, m: c.m}}, lean: lean, m: c.m}
 }
 
+// overMux returns a client for the same server that sends its requests
+// over one multiplexed connection on the server's Unix socket at path, as
+// Duro's Node workers do.
+func (c *wireClient) overMux(ctx context.Context, path string) (*wireClient, error) {
+	mc, err := mux.Dial(ctx, "unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", path, err)
+	}
+	return &wireClient{base: c.base, http: c.http, mux: mc, m: c.m}, nil
+}
+
 func (c *wireClient) close() {
+	if c.mux != nil {
+		c.mux.Close()
+		return
+	}
 	c.http.CloseIdleConnections()
 }
 
@@ -209,7 +229,16 @@ func (c *wireClient) do(ctx context.Context, method, path string, header http.He
 	}
 	var r leanReply
 	var err error
-	if c.lean != nil {
+	if c.mux != nil {
+		start := time.Now()
+		var mr *mux.Response
+		if mr, err = c.mux.Do(ctx, method, path, header, body); err == nil {
+			r = leanReply{status: mr.Status, functionError: mr.Header.Get("X-Amz-Function-Error"), body: mr.Body}
+		}
+		if method == http.MethodPost && strings.HasSuffix(path, "/checkpoint") {
+			c.m.recordCheckpoint(err == nil && r.status == http.StatusOK, time.Since(start))
+		}
+	} else if c.lean != nil {
 		start := time.Now()
 		r, err = c.lean.exchange(ctx, method, path, header, body)
 		if method == http.MethodPost && strings.HasSuffix(path, "/checkpoint") {
