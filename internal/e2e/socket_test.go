@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/duro-run/duro/internal/engine"
+	"github.com/duro-run/duro/internal/mux"
 	"github.com/duro-run/duro/internal/server"
 )
 
@@ -115,5 +118,36 @@ func TestJSSDKLeanClientFallsBackToTCP(t *testing.T) {
 	}, nil)
 	if got.Lean == nil || got.Lean.Socket || got.Lean.Checkpoints < 2 || got.Lean.Errors != 0 || got.Lean.Retries < 1 || got.Lean.SocketAnswers != 0 {
 		t.Fatalf("lean client %+v: want it over TCP after a retry, without errors", got.Lean)
+	}
+}
+
+// TestAPIOverMux: the socket's multiplexed protocol reaches the same API,
+// answers and errors as HTTP does.
+func TestAPIOverMux(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createFunction("over-mux", fnOpts{}, func(context.Context, engine.Invocation) (engine.InvocationResponse, error) {
+		return engine.InvocationResponse{}, nil
+	})
+	c, err := mux.Dial(ctx(t), "unix", e.srv.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Do(ctx(t), http.MethodGet, "/2015-03-31/functions/over-mux", nil, nil)
+	if err != nil || r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"FunctionName":"over-mux"`) {
+		t.Fatalf("GetFunction over mux: %+v, %v", r, err)
+	}
+	r, err = c.Do(ctx(t), http.MethodGet, "/2015-03-31/functions/nowhere", nil, nil)
+	if err != nil || r.Status != http.StatusNotFound || r.Header.Get("X-Amzn-Errortype") != "ResourceNotFoundException" {
+		t.Fatalf("GetFunction of an unknown function over mux: %+v, %v; want 404 ResourceNotFoundException", r, err)
+	}
+	// A durable execution's ARN, escaped as in a checkpoint's path, is
+	// routed as over HTTP: a well-formed but unknown one is not found.
+	arn := url.PathEscape("arn:aws:lambda:us-east-1:123456789012:function:over-mux:$LATEST/durable-execution/x/y")
+	r, err = c.Do(ctx(t), http.MethodPost, "/2025-12-01/durable-executions/"+arn+"/checkpoint",
+		http.Header{"Content-Type": {"application/json"}}, []byte(`{"CheckpointToken":"t"}`))
+	if err != nil || r.Status < 400 || r.Header.Get("X-Amzn-Errortype") == "" {
+		t.Fatalf("checkpoint of an unknown execution over mux: %+v, %v; want an AWS error", r, err)
 	}
 }
