@@ -26,8 +26,9 @@ func newServeCommand() *cobra.Command {
 
 The API answers on --listen (TCP) and, for local processes, on the Unix
 socket api.sock in the data directory (skipped when that path is too long
-for a socket address or another running server holds it). Duro's Node.js
-workers use the socket; every other client uses --listen.`,
+for a socket address or another running server holds it), in HTTP and in a
+multiplexed protocol of Duro's own. Duro's Node.js workers use the socket
+(multiplexed); every other client uses --listen.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {

@@ -78,23 +78,7 @@ func (c *Client) Do(ctx context.Context, method, target string, header http.Head
 	c.pending[id] = ch
 	c.mu.Unlock()
 
-	f := make([]byte, 8, 8+len(method)+len(target)+64+len(body))
-	binary.BigEndian.PutUint32(f[4:], id)
-	f = append(f, method...)
-	f = append(f, ' ')
-	f = append(f, target...)
-	f = append(f, '\n')
-	for k, vs := range header {
-		for _, v := range vs {
-			f = append(f, k...)
-			f = append(f, ": "...)
-			f = append(f, headerValue(v)...)
-			f = append(f, '\n')
-		}
-	}
-	f = append(f, '\n')
-	f = append(f, body...)
-	binary.BigEndian.PutUint32(f[:4], uint32(len(f)-4))
+	f := encodeFrame(id, method+" "+target, header, body)
 
 	c.queued.Add(1)
 	c.wmu.Lock()

@@ -174,6 +174,7 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		l.mu.Lock()
 		for c := range l.conns {
+			c.cancel() // the requests still running give up
 			c.c.Close()
 		}
 		l.mu.Unlock()
@@ -264,6 +265,9 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 		}
 		frame := make([]byte, n)
 		if _, err := io.ReadFull(br, frame); err != nil {
+			if c.stopped() {
+				return errStopped
+			}
 			return fmt.Errorf("mux: read frame: %w", err)
 		}
 		id := binary.BigEndian.Uint32(frame[:4])
@@ -424,11 +428,17 @@ func (w *responseWriter) frame(id uint32) []byte {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	b := make([]byte, 8, 8+64+w.body.Len())
+	return encodeFrame(id, strconv.Itoa(status), w.header, w.body.Bytes())
+}
+
+// encodeFrame encodes a frame: its length, id, first line (a request line
+// or a status), the header lines, the empty line and the body.
+func encodeFrame(id uint32, first string, header http.Header, body []byte) []byte {
+	b := make([]byte, 8, 8+len(first)+64+len(body))
 	binary.BigEndian.PutUint32(b[4:], id)
-	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, first...)
 	b = append(b, '\n')
-	for k, vs := range w.header {
+	for k, vs := range header {
 		for _, v := range vs {
 			b = append(b, k...)
 			b = append(b, ": "...)
@@ -437,7 +447,7 @@ func (w *responseWriter) frame(id uint32) []byte {
 		}
 	}
 	b = append(b, '\n')
-	b = append(b, w.body.Bytes()...)
+	b = append(b, body...)
 	binary.BigEndian.PutUint32(b[:4], uint32(len(b)-4))
 	return b
 }

@@ -277,3 +277,28 @@ func TestRequestContext(t *testing.T) {
 		t.Errorf("next request: %v, %v", r, err)
 	}
 }
+
+// Shutdown past its context cancels the requests still running and
+// returns.
+func TestShutdownDeadlineCancelsRequests(t *testing.T) {
+	entered := make(chan struct{})
+	l, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+	}))
+	c := dial(t, path)
+	go c.Do(context.Background(), "GET", "/forever", nil, nil)
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- l.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != context.DeadlineExceeded {
+			t.Errorf("Shutdown = %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return after its deadline")
+	}
+}

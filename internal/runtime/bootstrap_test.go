@@ -139,6 +139,13 @@ func (s *leanServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // function whose code is handler (index.mjs) and whose environment is env.
 func bootstrapHost(t *testing.T, handler string, env map[string]string) (*Router, engine.FunctionConfiguration) {
 	t.Helper()
+	return bootstrapHostWithSocket(t, handler, env, "")
+}
+
+// bootstrapHostWithSocket is bootstrapHost whose workers are offered the
+// Unix socket at socket (EndpointSocket), if not empty.
+func bootstrapHostWithSocket(t *testing.T, handler string, env map[string]string, socket string) (*Router, engine.FunctionConfiguration) {
+	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node not installed")
 	}
@@ -146,7 +153,7 @@ func bootstrapHost(t *testing.T, handler string, env map[string]string) (*Router
 	if err := os.WriteFile(filepath.Join(code, "index.mjs"), []byte(handler), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(Config{DataDir: t.TempDir(), Logs: &memLogs{}, EndpointURL: "http://127.0.0.1:1"})
+	r, err := New(Config{DataDir: t.TempDir(), Logs: &memLogs{}, EndpointURL: "http://127.0.0.1:1", EndpointSocket: socket})
 	if err != nil {
 		t.Fatal(err)
 	}
