@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -300,5 +301,28 @@ func TestShutdownDeadlineCancelsRequests(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Shutdown did not return after its deadline")
+	}
+}
+
+// Requests one after the other run on the same handler goroutine, whose
+// stack has already grown, rather than one new goroutine each.
+func TestHandlerGoroutinesAreReused(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64)
+		line := string(buf[:runtime.Stack(buf, false)]) // "goroutine 42 [running]:..."
+		id, _, _ := strings.Cut(strings.TrimPrefix(line, "goroutine "), " ")
+		io.WriteString(w, id)
+	}))
+	c := dial(t, path)
+	seen := map[string]bool{}
+	for range 20 {
+		r, err := c.Do(context.Background(), "GET", "/", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[string(r.Body)] = true
+	}
+	if len(seen) > 2 {
+		t.Errorf("20 sequential requests ran on %d goroutines, want them reused", len(seen))
 	}
 }
