@@ -97,18 +97,27 @@ func Split(ln net.Listener, h http.Handler, log *slog.Logger) *Listener {
 	return l
 }
 
+// acceptLoop accepts until the listener is closed. Other accept errors
+// (out of file descriptors, say) are waited out, as net/http does.
 func (l *Listener) acceptLoop() {
+	var backoff time.Duration
 	for {
 		c, err := l.ln.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				l.closeWith(err)
+				return
 			}
-			l.closeWith(err)
-			return
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			l.log.Warn("accept on the Unix socket", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+				continue
+			case <-l.closed:
+				return
+			}
 		}
+		backoff = 0
 		go l.classify(c)
 	}
 }
@@ -318,6 +327,8 @@ func (l *Listener) worker(j job) {
 		select {
 		case j = <-l.work:
 		case <-idle.C:
+			return
+		case <-l.closed:
 			return
 		}
 	}
