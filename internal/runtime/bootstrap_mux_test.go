@@ -5,6 +5,7 @@ package runtime
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -25,7 +26,7 @@ export const handler = async (event) => {
   const c = event.durableExecutionClient;
   const arn = (s) => "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/" + s + "/id";
   const outs = await Promise.all([1, 2, 3, 4, 5].map((i) =>
-    c.checkpoint({ DurableExecutionArn: arn("e" + i), CheckpointToken: "t" + i, Updates: [] })));
+    c.checkpoint({ DurableExecutionArn: arn("e" + i), CheckpointToken: "t" + i, Updates: [{ Id: "a", Type: "STEP", Action: "START", Payload: "héllo ✓ " + i }] })));
   const st = await c.getExecutionState({ DurableExecutionArn: arn("big"), CheckpointToken: "tb", MaxItems: 1000 });
   let err = null;
   try {
@@ -43,6 +44,7 @@ export const handler = async (event) => {
 type muxRequest struct {
 	id     uint32
 	target string
+	body   string
 }
 
 func readMuxRequest(br *bufio.Reader) (muxRequest, error) {
@@ -56,7 +58,8 @@ func readMuxRequest(br *bufio.Reader) (muxRequest, error) {
 	}
 	line, _, _ := strings.Cut(string(p), "\n")
 	_, target, _ := strings.Cut(line, " ")
-	return muxRequest{id: binary.BigEndian.Uint32(hdr[4:]), target: target}, nil
+	_, body, _ := strings.Cut(string(p), "\n\n")
+	return muxRequest{id: binary.BigEndian.Uint32(hdr[4:]), target: target, body: body}, nil
 }
 
 func muxAnswer(id uint32, status int, header, body string) []byte {
@@ -97,6 +100,14 @@ func TestBootstrapLeanClientOverMux(t *testing.T) {
 			for i := len(turn) - 1; i >= 0; i-- { // reverse order, a byte at a time
 				arn := turn[i].target[strings.Index(turn[i].target, "%2Fdurable-execution%2F")+len("%2Fdurable-execution%2F"):]
 				name, _, _ := strings.Cut(arn, "%2F")
+				var req struct {
+					CheckpointToken string
+					Updates         []struct{ Payload string }
+				}
+				if err := json.Unmarshal([]byte(turn[i].body), &req); err != nil || req.CheckpointToken != "t"+name[1:] ||
+					len(req.Updates) != 1 || req.Updates[0].Payload != "héllo ✓ "+name[1:] {
+					return fmt.Errorf("request for %s arrived as %q (%v)", name, turn[i].body, err)
+				}
 				for _, b := range muxAnswer(turn[i].id, 200, "Content-Type: application/json\n", `{"CheckpointToken":"`+name+`-next","NewExecutionState":{}}`) {
 					if _, err := c.Write([]byte{b}); err != nil {
 						return err

@@ -260,11 +260,16 @@ class MuxConnection {
     let head = `${method} ${p}\nHost: ${this.pool.hostHeader}\n`;
     for (const k in headers) head += `${k}: ${headerValue(headers[k])}\n`;
     head += '\n';
-    const h = Buffer.from(head, 'latin1');
-    const b = body === undefined ? null : (typeof body === 'string' ? Buffer.from(body) : body);
-    const prefix = Buffer.allocUnsafe(8);
-    prefix.writeUInt32BE(4 + h.length + (b ? b.length : 0), 0);
-    prefix.writeUInt32BE(id, 4);
+    // One buffer per frame: each chunk a corked socket gathers costs a
+    // write request of its own.
+    const hLen = Buffer.byteLength(head, 'latin1');
+    const bLen = body === undefined ? 0 : (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+    const frame = Buffer.allocUnsafe(8 + hLen + bLen);
+    frame.writeUInt32BE(4 + hLen + bLen, 0);
+    frame.writeUInt32BE(id, 4);
+    frame.write(head, 8, 'latin1');
+    if (typeof body === 'string') frame.write(body, 8 + hLen, 'utf8');
+    else if (bLen) body.copy(frame, 8 + hLen);
     return new Promise((resolve, reject) => {
       const pending = { resolve, reject, timer: null };
       this.pending.set(id, pending);
@@ -284,9 +289,7 @@ class MuxConnection {
           this.socket.uncork();
         });
       }
-      this.socket.write(prefix);
-      this.socket.write(h);
-      if (b && b.length) this.socket.write(b);
+      this.socket.write(frame);
     });
   }
 
