@@ -229,23 +229,21 @@ func (c *wireClient) do(ctx context.Context, method, path string, header http.He
 	}
 	var r leanReply
 	var err error
-	if c.mux != nil {
-		start := time.Now()
+	start := time.Now()
+	switch {
+	case c.mux != nil:
 		var mr *mux.Response
 		if mr, err = c.mux.Do(ctx, method, path, header, body); err == nil {
 			r = leanReply{status: mr.Status, functionError: mr.Header.Get("X-Amz-Function-Error"), body: mr.Body}
 		}
-		if method == http.MethodPost && strings.HasSuffix(path, "/checkpoint") {
-			c.m.recordCheckpoint(err == nil && r.status == http.StatusOK, time.Since(start))
-		}
-	} else if c.lean != nil {
-		start := time.Now()
+	case c.lean != nil:
 		r, err = c.lean.exchange(ctx, method, path, header, body)
-		if method == http.MethodPost && strings.HasSuffix(path, "/checkpoint") {
-			c.m.recordCheckpoint(err == nil && r.status == http.StatusOK, time.Since(start))
-		}
-	} else {
+	default:
+		// Timed by the http.Client's timingTransport.
 		r, err = c.viaClient(ctx, method, path, header, body)
+	}
+	if (c.mux != nil || c.lean != nil) && method == http.MethodPost && strings.HasSuffix(path, "/checkpoint") {
+		c.m.recordCheckpoint(err == nil && r.status == http.StatusOK, time.Since(start))
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s %s: %w", method, path, err)
