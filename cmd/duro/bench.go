@@ -42,7 +42,10 @@ CPU and RSS from /proc when it runs on this machine.
 
 Executions run closed-loop (--concurrency workers, each starting the next
 execution when its last one ends) or, with --rate, open-loop at a fixed start
-rate. --suspended parks that many executions on a long wait before the
+rate. --rate-of-max P measures the sustained maximum first (a closed loop of
+--max-concurrency executions, default 200, for --duration, on a server of its
+own) and then runs the open loop at P % of it: issue 6's "p99 at 80 % of the
+sustained maximum" is --rate-of-max 80. --suspended parks that many executions on a long wait before the
 measured run, to measure with a large timer backlog.
 
 Scenarios: steps (--steps sequential steps), waits (a step and a wait of
@@ -66,6 +69,7 @@ to the function, e.g. DURO_NODE_CPU_PROF_DIR=/tmp/prof to get a V8 CPU
 profile of each worker when it stops (--cpuprofile covers this process
 only: the embedded server and the load generator).`,
 		Example: `  duro bench --scenario steps --steps 10 --concurrency 200 --executions 20000
+  duro bench --scenario steps --steps 10 --rate-of-max 80 --concurrency 500 --duration 15s
   duro bench --scenario waits --suspended 100000 --concurrency 200 --duration 60s --json
   duro bench --endpoint http://127.0.0.1:9014 --server-pid $(pgrep -f 'duro serve') --scenario callbacks
   duro bench --client js --steps 10 --concurrency 100 --executions 3000`,
@@ -106,6 +110,8 @@ only: the embedded server and the load generator).`,
 	f.IntVar(&cfg.Executions, "executions", 0, "executions to run (default 1000 unless --duration is set)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop starting executions after this long (0: no limit)")
 	f.Float64Var(&cfg.Rate, "rate", 0, "start this many executions per second (open loop, at most --concurrency in flight); 0: closed loop")
+	f.Float64Var(&cfg.RateOfMax, "rate-of-max", 0, "measure the maximum first (a closed loop of --max-concurrency executions for --duration, on a server of its own), then run the open loop at this percentage of it (needs --duration)")
+	f.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "--rate-of-max: the closed loop's concurrency (default 200)")
 	f.IntVar(&cfg.Steps, "steps", 10, "steps per execution (per branch for fanout)")
 	f.IntVar(&cfg.PayloadSize, "payload-size", 100, "bytes of each step's result")
 	f.IntVar(&cfg.InputSize, "input-size", 0, "bytes of each execution's input (the Invoke payload, padded); 0: a few bytes")
@@ -159,6 +165,10 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	fmt.Fprintf(tw, "scenario\t%s, payload %d B%s, concurrency %d, client %s, %s server\n", shape, r.PayloadSize, input, r.Concurrency, r.Client, r.Mode)
 	if r.Suspended > 0 {
 		fmt.Fprintf(tw, "suspended\t%d executions parked (server RSS then %.1f MB)\n", r.Suspended, r.SuspendedRSSMB)
+	}
+	if m := r.MaxRun; m != nil {
+		fmt.Fprintf(tw, "maximum\t%.1f checkpoints/s, %.1f executions/s (closed loop, %d concurrent, %.2f s); open loop at %.0f %% of it\n",
+			m.CheckpointsPerSec, m.ExecutionsPerSec, m.Concurrency, m.ElapsedSeconds, r.RateOfMax)
 	}
 	if r.Rate > 0 {
 		fmt.Fprintf(tw, "open loop\t%.1f executions/s requested, %d starts late (all --concurrency in flight)\n", r.Rate, r.LateStarts)

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"runtime/pprof"
 	"runtime/trace"
@@ -92,9 +93,18 @@ type Config struct {
 	// Rate, when positive, starts executions at this many per second (open
 	// loop) instead of as soon as a worker is free; Concurrency then caps
 	// the executions in flight, and starts it delays are counted.
-	Rate        float64
-	Steps       int // steps per execution (per branch for fanout); default 10
-	PayloadSize int // bytes of each step result; default 100
+	Rate float64
+	// RateOfMax, when positive, sets Rate to this percentage of a maximum
+	// measured first: a closed loop of MaxConcurrency executions for the
+	// same Duration on an embedded server of its own (issue 6's "80 % of
+	// the sustained maximum" is RateOfMax 80). Needs Duration; excludes
+	// Rate and Executions.
+	RateOfMax float64
+	// MaxConcurrency is the closed loop's concurrency for RateOfMax;
+	// default 200.
+	MaxConcurrency int
+	Steps          int // steps per execution (per branch for fanout); default 10
+	PayloadSize    int // bytes of each step result; default 100
 	// InputSize pads each execution's input (the Invoke payload, a JSON
 	// object) to about this many bytes; 0 leaves it at a few bytes.
 	InputSize   int
@@ -190,6 +200,21 @@ func (c *Config) defaults() error {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 50
 	}
+	if c.RateOfMax != 0 {
+		switch {
+		case c.RateOfMax < 0 || c.RateOfMax > 100:
+			return errors.New("--rate-of-max is a percentage between 0 and 100")
+		case c.Rate != 0 || c.Executions != 0 || c.Duration <= 0:
+			return errors.New("--rate-of-max needs --duration, and neither --rate nor --executions")
+		case c.Client == ClientJS || c.Suspended > 0:
+			return errors.New("--rate-of-max runs the lean or sdk client without --suspended")
+		}
+		if c.MaxConcurrency <= 0 {
+			c.MaxConcurrency = 200
+		}
+	} else if c.MaxConcurrency != 0 {
+		return errors.New("--max-concurrency goes with --rate-of-max")
+	}
 	if c.Executions <= 0 && c.Duration <= 0 {
 		c.Executions = 1000
 	}
@@ -283,7 +308,11 @@ type Result struct {
 	// Rate is the requested start rate (0: closed loop); LateStarts
 	// counts starts more than 10 ms behind it because Concurrency
 	// executions were in flight.
-	Rate                float64 `json:"rate,omitempty"`
+	Rate float64 `json:"rate,omitempty"`
+	// RateOfMax is Config.RateOfMax; MaxRun the closed loop that measured
+	// the maximum Rate is a percentage of.
+	RateOfMax           float64 `json:"rate_of_max,omitempty"`
+	MaxRun              *Result `json:"max_run,omitempty"`
 	LateStarts          int64   `json:"late_starts,omitempty"`
 	ExecutionsPerSec    float64 `json:"executions_per_sec"`
 	CheckpointsPerSec   float64 `json:"checkpoints_per_sec"`
@@ -479,6 +508,40 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	var maxRun *Result
+	if cfg.RateOfMax > 0 {
+		closed := cfg
+		closed.RateOfMax, closed.MaxConcurrency, closed.Concurrency = 0, 0, cfg.MaxConcurrency
+		closed.CPUProfile, closed.Trace, closed.MemProfile, closed.FsyncProbe = "", "", "", -1
+		if cfg.DataDir != "" {
+			closed.DataDir = filepath.Join(cfg.DataDir, "max") // not the open loop's database
+		}
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "maximum: a closed loop of %d executions for %s\n", closed.Concurrency, closed.Duration)
+		}
+		r, err := Run(ctx, closed)
+		if err != nil {
+			return nil, fmt.Errorf("measure the maximum: %w", err)
+		}
+		if r.ExecutionsPerSec <= 0 {
+			return nil, errors.New("measure the maximum: no execution completed")
+		}
+		maxRun = r
+		cfg.Rate = r.ExecutionsPerSec * cfg.RateOfMax / 100
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "maximum %.0f checkpoints/s; open loop at %.1f executions/s (%.0f %%)\n", r.CheckpointsPerSec, cfg.Rate, cfg.RateOfMax)
+		}
+	}
+	res, err := run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.RateOfMax, res.MaxRun = cfg.RateOfMax, maxRun
+	return res, nil
+}
+
+// run performs one run of cfg, defaults applied.
+func run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{
 		Scenario: cfg.Scenario, Client: cfg.Client, Concurrency: cfg.Concurrency, Steps: cfg.Steps,
 		PayloadSize: cfg.PayloadSize, InputSize: cfg.InputSize, Suspended: cfg.Suspended, Machine: machineInfo(),

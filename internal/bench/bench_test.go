@@ -336,3 +336,31 @@ func TestWaitTimersFireOnce(t *testing.T) {
 		t.Errorf("wait timers fired: %+v, want exactly %d (one per wait)", l, executions*steps)
 	}
 }
+
+// TestRateOfMax: the maximum is measured by a closed loop first, and the
+// open loop runs at the asked percentage of its executions/s.
+func TestRateOfMax(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	r, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: 2, Concurrency: 20, Duration: time.Second,
+		RateOfMax: 50, MaxConcurrency: 4, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.MaxRun
+	if m == nil || m.Rate != 0 || m.Concurrency != 4 || m.ExecutionsPerSec <= 0 || m.Checkpoints <= 0 {
+		t.Fatalf("maximum run %+v: want a closed loop of 4 that completed executions", m)
+	}
+	if want := m.ExecutionsPerSec / 2; math.Abs(r.Rate-want) > 1e-6*want || r.RateOfMax != 50 {
+		t.Errorf("open loop at %v executions/s (%v %%), want half of the maximum's %v", r.Rate, r.RateOfMax, m.ExecutionsPerSec)
+	}
+	if r.Concurrency != 20 || r.Executions <= 0 || r.ExecutionsFailed != 0 || r.CheckpointErrors != 0 {
+		t.Errorf("open loop: concurrency %d, %d executions (%d failed, %d checkpoint errors)", r.Concurrency, r.Executions, r.ExecutionsFailed, r.CheckpointErrors)
+	}
+	// Started at half the closed loop's pace, the open loop completes
+	// about half as many executions in the same time.
+	if ratio := r.ExecutionsPerSec / m.ExecutionsPerSec; ratio < 0.3 || ratio > 0.7 {
+		t.Errorf("open loop %v executions/s against the maximum's %v: ratio %.2f, want about 0.5", r.ExecutionsPerSec, m.ExecutionsPerSec, ratio)
+	}
+}

@@ -167,6 +167,11 @@ func TestJSConfig(t *testing.T) {
 		{Config{Client: ClientJS, FunctionTransport: TransportTCP}, "--function-transport applies to --client lean"},
 		{Config{Client: ClientSDK, FunctionTransport: TransportMux}, "--function-transport applies to --client lean"},
 		{Config{FunctionTransport: "carrier-pigeon"}, "unknown --function-transport"},
+		{Config{RateOfMax: 80}, "--rate-of-max needs --duration"},
+		{Config{RateOfMax: 80, Duration: time.Second, Rate: 10}, "--rate-of-max needs --duration"},
+		{Config{RateOfMax: 120, Duration: time.Second}, "between 0 and 100"},
+		{Config{RateOfMax: 80, Duration: time.Second, Client: ClientJS}, "lean or sdk client"},
+		{Config{MaxConcurrency: 10}, "--max-concurrency goes with --rate-of-max"},
 		{Config{FunctionTransport: TransportMux, Endpoint: "http://127.0.0.1:9014"}, "needs the embedded server's Unix socket"},
 	} {
 		err := tc.cfg.defaults()
