@@ -183,7 +183,7 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 			transport = "@aws-sdk/client-lambda"
 		}
 		if r.NodeUnixSocket != nil && *r.NodeUnixSocket {
-			transport += ", Unix socket offered"
+			transport += fmt.Sprintf(", Unix socket offered: %d requests over it", r.ServerMuxRequests)
 		}
 		if r.NodeVersion != "" {
 			transport = "Node " + r.NodeVersion + ", " + transport

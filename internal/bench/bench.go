@@ -374,6 +374,12 @@ type Result struct {
 	WorkerCPUPercent       float64 `json:"worker_cpu_percent,omitempty"`
 	WorkerRSSMB            float64 `json:"worker_rss_mb,omitempty"`
 	ServerCheckpointMeanMs float64 `json:"server_checkpoint_mean_ms,omitempty"`
+	// ServerMuxRequests counts the requests the server received over its
+	// Unix socket's multiplexed protocol during the run
+	// (duro_mux_requests_total): every checkpoint and state page of the
+	// Node workers' lean client, or of the played functions with
+	// --function-transport mux.
+	ServerMuxRequests int64 `json:"server_mux_requests"`
 
 	// FsyncsPerSec is the raw rate of 4 KiB write+fdatasync, one at a
 	// time, in FsyncDir, measured just before the load.
@@ -757,6 +763,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		res.StoreStatsNotAvailable = statsErr.Error()
 	} else {
 		res.StoreTransactions = st1.transactions - st0.transactions
+		res.ServerMuxRequests = st1.muxRequests - st0.muxRequests
 		res.StoreCommits = st1.commits - st0.commits
 		if st0.busy >= 0 && st1.busy >= 0 {
 			res.StoreBusyPct = round3(100 * (st1.busy - st0.busy).Seconds() / secs)

@@ -102,6 +102,11 @@ func TestRunScenarios(t *testing.T) {
 			if r.FunctionTransport != wantTransport {
 				t.Errorf("function transport %q, want %q", r.FunctionTransport, wantTransport)
 			}
+			// The server counted the played functions' requests on the
+			// multiplexed socket, and none otherwise.
+			if mux := r.ServerMuxRequests; wantTransport == TransportMux && mux < r.Checkpoints || wantTransport != TransportMux && mux != 0 {
+				t.Errorf("server_mux_requests = %d for %d checkpoints over %q", mux, r.Checkpoints, wantTransport)
+			}
 			// Every checkpoint response and envelope Duro sent took the
 			// load generator's fast decoders.
 			if r.LoadGenJSONFallbacks != 0 {

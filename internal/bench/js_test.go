@@ -71,6 +71,11 @@ func TestRunJS(t *testing.T) {
 			if lean != (r.NodeUnixSocket != nil && *r.NodeUnixSocket) {
 				t.Errorf("node_unix_socket = %v with the lean client %v; want it on the embedded server's socket with the lean client only", r.NodeUnixSocket, lean)
 			}
+			// The lean client's checkpoints all went over the socket's
+			// multiplexed protocol; the AWS SDK's over TCP.
+			if lean && r.ServerMuxRequests < r.Checkpoints || !lean && r.ServerMuxRequests != 0 {
+				t.Errorf("server_mux_requests = %d for %d checkpoints with the lean client %v", r.ServerMuxRequests, r.Checkpoints, lean)
+			}
 			if want := map[bool]int32{true: 2048, false: 512}[tc.concurrency > 0]; r.FunctionMemoryMB != want {
 				t.Errorf("function_memory_mb = %d, want %d", r.FunctionMemoryMB, want)
 			}

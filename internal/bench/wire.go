@@ -359,6 +359,7 @@ type storeMetrics struct {
 	invocations, invocationErrors int64 // duro_invocations_total (errors: failed, timeout, error)
 	checkpointCount               int64 // duro_checkpoint_duration_seconds
 	checkpointTime                time.Duration
+	muxRequests                   int64 // duro_mux_requests_total
 
 	// The duro_store_mutation_*_seconds histograms: where each mutation's
 	// time went, indexed by mutationPhases.
@@ -497,6 +498,8 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 			out.checkpointCount = int64(f)
 		case name == "duro_checkpoint_duration_seconds_sum":
 			out.checkpointTime = time.Duration(f * float64(time.Second))
+		case name == "duro_mux_requests_total":
+			out.muxRequests = int64(f)
 		case strings.HasPrefix(name, "duro_invocations_total{"):
 			out.invocations += int64(f)
 			if !strings.Contains(name, `outcome="succeeded"`) && !strings.Contains(name, `outcome="pending"`) {

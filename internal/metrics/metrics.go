@@ -217,6 +217,16 @@ func (m *Metrics) RegisterPools(stats PoolStatsFunc) error {
 	return m.reg.Register(newPoolCollector(stats))
 }
 
+// RegisterMuxRequests adds duro_mux_requests_total, read from requests at
+// scrape time: the requests Duro's own workers sent over the Unix socket's
+// multiplexed protocol.
+func (m *Metrics) RegisterMuxRequests(requests func() uint64) error {
+	return m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Name: "mux_requests_total",
+		Help: "API requests received over the Unix socket's multiplexed protocol (Duro's own function workers).",
+	}, func() float64 { return float64(requests()) }))
+}
+
 // ExecutionStarted implements engine.Observer.
 func (m *Metrics) ExecutionStarted(i engine.ExecutionInfo) {
 	m.executionsStarted.WithLabelValues(i.Function).Inc()

@@ -37,6 +37,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,6 +73,8 @@ type Listener struct {
 
 	// work hands a request to an idle handler goroutine (see dispatch).
 	work chan job
+
+	requests atomic.Uint64 // multiplexed requests read
 }
 
 // job is a request to handle on c, answered with id.
@@ -173,6 +176,9 @@ func (l *Listener) closeWith(acceptErr error) error {
 	})
 	return err
 }
+
+// Requests is the number of multiplexed requests read so far.
+func (l *Listener) Requests() uint64 { return l.requests.Load() }
 
 // Addr is the underlying listener's address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
@@ -300,6 +306,7 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 			return err
 		}
 		c.reqs.Add(1)
+		c.l.requests.Add(1)
 		c.l.dispatch(job{c, id, req})
 	}
 }

@@ -158,6 +158,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Engine: eng, Runtime: rt, store: st, obs: obs, ln: ln, log: cfg.Logger, done: make(chan error, 1),
 		http: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second},
 	}
+	// Read at scrape time; s.sock is set before anything is served.
+	if err := obs.metrics.RegisterMuxRequests(func() uint64 {
+		if s.sock == nil {
+			return 0
+		}
+		return s.sock.Requests()
+	}); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	if err := eng.Start(ctx); err != nil {
 		return nil, err
 	}
