@@ -43,8 +43,8 @@ CPU and RSS from /proc when it runs on this machine.
 Executions run closed-loop (--concurrency workers, each starting the next
 execution when its last one ends) or, with --rate, open-loop at a fixed start
 rate. --rate-of-max P measures the sustained maximum first (a closed loop of
---max-concurrency executions, default 200, for --duration, on a server of its
-own) and then runs the open loop at P % of it: issue 6's "p99 at 80 % of the
+--max-concurrency executions, default 200, for --duration, on an embedded
+server of its own or on --endpoint's) and then runs the open loop at P % of it: issue 6's "p99 at 80 % of the
 sustained maximum" is --rate-of-max 80. --suspended parks that many executions on a long wait before the
 measured run, to measure with a large timer backlog.
 
@@ -110,7 +110,7 @@ only: the embedded server and the load generator).`,
 	f.IntVar(&cfg.Executions, "executions", 0, "executions to run (default 1000 unless --duration is set)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop starting executions after this long (0: no limit)")
 	f.Float64Var(&cfg.Rate, "rate", 0, "start this many executions per second (open loop, at most --concurrency in flight); 0: closed loop")
-	f.Float64Var(&cfg.RateOfMax, "rate-of-max", 0, "measure the maximum first (a closed loop of --max-concurrency executions for --duration, on a server of its own), then run the open loop at this percentage of it (needs --duration)")
+	f.Float64Var(&cfg.RateOfMax, "rate-of-max", 0, "measure the maximum first (a closed loop of --max-concurrency executions for --duration, on an embedded server of its own, or on --endpoint's), then run the open loop at this percentage of it (needs --duration)")
 	f.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "--rate-of-max: the closed loop's concurrency (default 200)")
 	f.IntVar(&cfg.Steps, "steps", 10, "steps per execution (per branch for fanout)")
 	f.IntVar(&cfg.PayloadSize, "payload-size", 100, "bytes of each step's result")

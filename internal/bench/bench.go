@@ -96,9 +96,9 @@ type Config struct {
 	Rate float64
 	// RateOfMax, when positive, sets Rate to this percentage of a maximum
 	// measured first: a closed loop of MaxConcurrency executions for the
-	// same Duration on an embedded server of its own (issue 6's "80 % of
-	// the sustained maximum" is RateOfMax 80). Needs Duration; excludes
-	// Rate and Executions.
+	// same Duration, on an embedded server of its own (against --endpoint,
+	// on that server) (issue 6's "80 % of the sustained maximum" is
+	// RateOfMax 80). Needs Duration; excludes Rate and Executions.
 	RateOfMax float64
 	// MaxConcurrency is the closed loop's concurrency for RateOfMax;
 	// default 200.

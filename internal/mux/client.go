@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -129,27 +128,16 @@ func (c *Client) fail(err error) {
 func (c *Client) readLoop() {
 	defer close(c.done)
 	br := bufio.NewReaderSize(c.c, 64<<10)
-	var hdr [4]byte
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		id, payload, err := readFrame(br)
+		if err != nil {
 			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
+				err = io.ErrUnexpectedEOF // the server went away
 			}
 			c.fail(fmt.Errorf("mux: read: %w", err))
 			return
 		}
-		n := binary.BigEndian.Uint32(hdr[:])
-		if n < 4 || n > MaxFrame {
-			c.fail(fmt.Errorf("mux: answer frame length %d", n))
-			return
-		}
-		frame := make([]byte, n)
-		if _, err := io.ReadFull(br, frame); err != nil {
-			c.fail(fmt.Errorf("mux: read: %w", err))
-			return
-		}
-		id := binary.BigEndian.Uint32(frame[:4])
-		r, err := parseAnswer(frame[4:])
+		r, err := parseAnswer(payload)
 		if err != nil {
 			c.fail(err)
 			return

@@ -36,6 +36,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -281,27 +282,15 @@ func (c *conn) stopReading() {
 }
 
 func (c *conn) readLoop(br *bufio.Reader) error {
-	var hdr [8]byte
 	for {
-		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
+		id, payload, err := readFrame(br)
+		if err != nil {
 			if c.stopped() {
 				return errStopped
 			}
 			return err
 		}
-		n := binary.BigEndian.Uint32(hdr[:4])
-		if n < 4 || n > MaxFrame {
-			return fmt.Errorf("mux: frame length %d", n)
-		}
-		frame := make([]byte, n)
-		if _, err := io.ReadFull(br, frame); err != nil {
-			if c.stopped() {
-				return errStopped
-			}
-			return fmt.Errorf("mux: read frame: %w", err)
-		}
-		id := binary.BigEndian.Uint32(frame[:4])
-		req, err := c.request(frame[4:])
+		req, err := c.request(payload)
 		if err != nil {
 			return err
 		}
@@ -339,6 +328,24 @@ func (l *Listener) worker(j job) {
 			return
 		}
 	}
+}
+
+// readFrame reads one frame and returns its id and payload. A connection
+// that ends between two frames gives io.EOF itself.
+func readFrame(br *bufio.Reader) (uint32, []byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(br, size[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(size[:])
+	if n < 4 || n > MaxFrame {
+		return 0, nil, fmt.Errorf("mux: frame length %d", n)
+	}
+	frame := make([]byte, n)
+	if _, err := io.ReadFull(br, frame); err != nil {
+		return 0, nil, fmt.Errorf("mux: read frame: %w", err)
+	}
+	return binary.BigEndian.Uint32(frame[:4]), frame[4:], nil
 }
 
 // stopped reports whether Shutdown stopped the reads.
@@ -515,13 +522,13 @@ func encodeFrame(id uint32, first string, header http.Header, body []byte) []byt
 
 // headerValue keeps a value on its line.
 func headerValue(v string) string {
-	if !bytes.ContainsAny([]byte(v), "\r\n") {
+	if !strings.ContainsAny(v, "\r\n") {
 		return v
 	}
-	return string(bytes.Map(func(r rune) rune {
+	return strings.Map(func(r rune) rune {
 		if r == '\r' || r == '\n' {
 			return ' '
 		}
 		return r
-	}, []byte(v)))
+	}, v)
 }

@@ -49,6 +49,17 @@ const CRLF = Buffer.from('\r\n');
 // node:http requires.
 const headerValue = (v) => String(v).replace(/[^\t\x20-\x7e\xa0-\xff]/g, ' ');
 
+// addHeader adds a "Name: value" line to headers (names lower-cased,
+// repeated names joined with ", "); false if the line has no name.
+function addHeader(headers, line) {
+  const c = line.indexOf(':');
+  if (c <= 0) return false;
+  const k = line.slice(0, c).trim().toLowerCase();
+  const v = line.slice(c + 1).trim();
+  headers[k] = k in headers ? headers[k] + ', ' + v : v;
+  return true;
+}
+
 class HttpConnection {
   constructor(pool) {
     this.pool = pool;
@@ -113,13 +124,7 @@ class HttpConnection {
         return;
       }
       const headers = {};
-      for (let i = 1; i < lines.length; i++) {
-        const c = lines[i].indexOf(':');
-        if (c <= 0) continue;
-        const k = lines[i].slice(0, c).trim().toLowerCase();
-        const v = lines[i].slice(c + 1).trim();
-        headers[k] = k in headers ? headers[k] + ', ' + v : v;
-      }
+      for (let i = 1; i < lines.length; i++) addHeader(headers, lines[i]); // a malformed line is skipped
       const status = Number(m[2]);
       if (status >= 100 && status < 200) { // interim: skip it
         this.buf = this.buf.subarray(end + 4);
@@ -354,12 +359,7 @@ function parseMuxAnswer(frame) {
     const e = frame.indexOf(10, p);
     if (e < 0) return null;
     if (e === p) return { status, headers, body: frame.subarray(e + 1) };
-    const line = frame.toString('latin1', p, e);
-    const c = line.indexOf(':');
-    if (c <= 0) return null;
-    const k = line.slice(0, c).trim().toLowerCase();
-    const v = line.slice(c + 1).trim();
-    headers[k] = k in headers ? headers[k] + ', ' + v : v;
+    if (!addHeader(headers, frame.toString('latin1', p, e))) return null;
     p = e + 1;
   }
 }
