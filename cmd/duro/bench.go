@@ -236,6 +236,9 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 			fmt.Fprintf(tw, "store COMMIT\tp50 %.2f  p90 %.2f  p99 %.2f  max ≤ %.0f ms (WAL write and fsync, from /metrics buckets)\n", c.P50, c.P90, c.P99, c.Max)
 		}
 	}
+	if l := r.SchedLatencyMs; l != nil {
+		fmt.Fprintf(tw, "CPU wait\tp50 %.3f  p90 %.3f  p99 %.2f  max ≤ %.0f ms (goroutines runnable before they ran, n=%d: server and load generator)\n", l.P50, l.P90, l.P99, l.Max, l.Count)
+	}
 	m := r.Machine
 	fmt.Fprintf(tw, "machine\t%d CPUs (%s), %s, Linux %s, load %.2f → %.2f\n", m.CPUs, strings.TrimSpace(m.CPUModel), m.GoVersion, m.Kernel, m.LoadStart, m.LoadEnd)
 	tw.Flush()

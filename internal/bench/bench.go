@@ -412,6 +412,13 @@ type Result struct {
 	// (WAL write and fsync), estimated from the server's
 	// duro_store_commit_sync_seconds buckets: its tail is the disk's.
 	StoreCommitSyncMs *Summary `json:"store_commit_sync_ms,omitempty"`
+	// SchedLatencyMs is how long this process's goroutines waited for a
+	// CPU once runnable (the Go runtime's /sched/latencies:seconds over the
+	// measured run), with the embedded server only, where the process is
+	// the server and the load generator: at high load most of a
+	// checkpoint's latency beyond the committer is these waits, one at
+	// each hand-over between goroutines.
+	SchedLatencyMs *Summary `json:"sched_latency_ms,omitempty"`
 	// LoadGenJSONFallbacks counts the checkpoint responses and invocation
 	// envelopes the load generator's fast decoders gave up on and decoded
 	// with encoding/json instead (0 against Duro).
@@ -690,6 +697,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	clientCPU0, _ := processCPU(0)
+	sched0 := schedLatencies()
 	st0, statsErr := tg.stats(ctx)
 	var workers0 workerProcs
 	if cfg.Client == ClientJS {
@@ -718,6 +726,9 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	cpu1, err := serverCPU(tg, serverPID)
 	if err != nil {
 		return nil, err
+	}
+	if tg.srv != nil {
+		res.SchedLatencyMs = schedLatencySummary(sched0, schedLatencies())
 	}
 	var workers1 workerProcs
 	if cfg.Client == ClientJS {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,11 @@ func TestRunScenarios(t *testing.T) {
 			if lags != tc.wakes {
 				t.Errorf("%d wake-up/callback lags recorded, want %d", lags, tc.wakes)
 			}
+			// Goroutines were scheduled during the run, so this process's
+			// scheduling latencies have samples.
+			if l := r.SchedLatencyMs; l == nil || l.Count == 0 || l.P50 > l.P99 || l.P99 > l.Max {
+				t.Errorf("CPU wait %+v, want a distribution", l)
+			}
 			if r.Mode != "embedded" || !r.ServerSharedWithClient || r.ServerPeakRSSMB <= 0 || r.ServerCPUSeconds <= 0 {
 				t.Errorf("server figures: mode %s, peak RSS %v MB, CPU %v s", r.Mode, r.ServerPeakRSSMB, r.ServerCPUSeconds)
 			}
@@ -190,11 +196,39 @@ func TestRemote(t *testing.T) {
 	if r.FunctionTransport != "tcp" {
 		t.Errorf("function transport %q against a remote server, want tcp", r.FunctionTransport)
 	}
+	// This process is not the server: its own goroutines' waits say
+	// nothing about the server's CPUs.
+	if r.SchedLatencyMs != nil {
+		t.Errorf("CPU wait %+v reported for a remote server", r.SchedLatencyMs)
+	}
 	if r.WakeLagMs.Count != 4 {
 		t.Errorf("%d wake-up lags, want 4", r.WakeLagMs.Count)
 	}
 	if r.StoreStatsNotAvailable != "" || r.StoreTransactions <= 0 {
 		t.Errorf("store counters from /metrics: %d transactions (%s)", r.StoreTransactions, r.StoreStatsNotAvailable)
+	}
+}
+
+// TestSchedLatencySummary checks the reading of the runtime's
+// scheduling-latency histogram: only what was recorded between the two
+// readings counts, and quantiles fall in the bucket that holds them.
+func TestSchedLatencySummary(t *testing.T) {
+	bounds := []float64{math.Inf(-1), 0.0001, 0.001, 0.01, math.Inf(1)}
+	before := &metrics.Float64Histogram{Buckets: bounds, Counts: []uint64{5, 5, 5, 5}}
+	after := &metrics.Float64Histogram{Buckets: bounds, Counts: []uint64{5, 95, 14, 6}}
+	s := schedLatencySummary(before, after)
+	if s == nil || s.Count != 100 {
+		t.Fatalf("summary %+v, want 100 samples", s)
+	}
+	// 90 samples in (0.1, 1] ms, 9 in (1, 10] ms, 1 above 10 ms.
+	if s.P50 <= 0.1 || s.P50 > 1 || s.P99 <= 1 || s.P99 > 10 || s.Max != 10 {
+		t.Errorf("summary %+v: p50 in (0.1, 1], p99 in (1, 10], max 10 ms wanted", s)
+	}
+	if s := schedLatencySummary(before, before); s != nil {
+		t.Errorf("no samples: %+v, want nil", s)
+	}
+	if s := schedLatencies(); s == nil || len(s.Buckets) != len(s.Counts)+1 {
+		t.Errorf("runtime histogram %v", s)
 	}
 }
 

@@ -170,7 +170,7 @@ func New() *Metrics {
 		m.commitDuration, m.commitSync, m.commitBatch, m.commitFailures,
 		m.mutationQueued, m.mutationTxn, m.mutationResumed,
 		m.timerLag,
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

@@ -304,7 +304,7 @@ func TestServerMetrics(t *testing.T) {
 			t.Errorf("%s: sum %v, want > 0 (a transaction takes time)", name, sum)
 		}
 	}
-	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "go_sched_latencies_seconds", "go_sched_goroutines_runnable_goroutines"} {
 		if _, ok := f[name]; !ok {
 			t.Errorf("no %s in the scrape", name)
 		}
