@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,16 +338,30 @@ func readFrame(br *bufio.Reader) (uint32, []byte, error) {
 	if _, err := io.ReadFull(br, size[:]); err != nil {
 		return 0, nil, err
 	}
-	n := binary.BigEndian.Uint32(size[:])
+	n := int(binary.BigEndian.Uint32(size[:]))
 	if n < 4 || n > MaxFrame {
 		return 0, nil, fmt.Errorf("mux: frame length %d", n)
 	}
-	frame := make([]byte, n)
-	if _, err := io.ReadFull(br, frame); err != nil {
-		return 0, nil, fmt.Errorf("mux: read frame: %w", err)
+	// The length is the peer's word: memory is taken as the bytes arrive,
+	// at most doubling what has arrived, so that a frame announced large
+	// and never sent costs little.
+	frame := make([]byte, 0, min(n, frameChunk))
+	for len(frame) < n {
+		if len(frame) == cap(frame) {
+			frame = slices.Grow(frame, min(n-len(frame), len(frame)))
+		}
+		m, err := io.ReadFull(br, frame[len(frame):min(n, cap(frame))])
+		frame = frame[:len(frame)+m]
+		if err != nil {
+			return 0, nil, fmt.Errorf("mux: read frame: %w", err)
+		}
 	}
 	return binary.BigEndian.Uint32(frame[:4]), frame[4:], nil
 }
+
+// frameChunk is what readFrame allocates before a frame's bytes arrive:
+// most frames (checkpoints, their answers) fit.
+const frameChunk = 64 << 10
 
 // stopped reports whether Shutdown stopped the reads.
 func (c *conn) stopped() bool {

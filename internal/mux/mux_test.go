@@ -178,6 +178,55 @@ func TestMalformedFramesCloseTheConnection(t *testing.T) {
 	}
 }
 
+// A frame announced large costs memory only as its bytes arrive: a peer
+// that declares 64 MiB and sends a few bytes must not make the server
+// allocate the 64 MiB.
+func TestAnnouncedFrameLengthIsNotAllocatedUpFront(t *testing.T) {
+	l, path := serve(t, http.HandlerFunc(echo))
+	conns := func() int {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.conns)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	nc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const announced = 64 << 20
+	head := binary.BigEndian.AppendUint32([]byte(Preface), announced)
+	if _, err := nc.Write(append(head, "\x00\x00\x00\x01GET / a few bytes"...)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the connection to be served", func() bool { return conns() == 1 })
+	time.Sleep(50 * time.Millisecond) // the server reads what was sent
+	nc.Close()
+	waitFor("the connection to end", func() bool { return conns() == 0 })
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > announced/4 {
+		t.Errorf("%d MiB allocated for a frame announced at %d MiB of which 20 bytes came", got>>20, announced>>20)
+	}
+
+	// A large frame that does arrive whole is read whole.
+	big := strings.Repeat("x", 3<<20)
+	resp, err := dial(t, path).Do(context.Background(), http.MethodPost, "/big", nil, []byte(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "POST /big  /big||" + fmt.Sprint(len(big)) + "|" + big; string(resp.Body) != want {
+		t.Errorf("a %d-byte body came back as %d bytes", len(big), len(resp.Body))
+	}
+}
+
 func frame(id uint32, payload string) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(4+len(payload)))
 	b = binary.BigEndian.AppendUint32(b, id)
