@@ -45,7 +45,8 @@ execution when its last one ends) or, with --rate, open-loop at a fixed start
 rate. --rate-of-max P measures the sustained maximum first (a closed loop of
 --max-concurrency executions, default 200, for --duration, on an embedded
 server of its own or on --endpoint's) and then runs the open loop at P % of it: issue 6's "p99 at 80 % of the
-sustained maximum" is --rate-of-max 80. --suspended parks that many executions on a long wait before the
+sustained maximum" is --rate-of-max 80. --repeat N runs the whole measurement N times and
+reports the median run: on a machine whose speed swings, one run says little. --suspended parks that many executions on a long wait before the
 measured run, to measure with a large timer backlog.
 
 Scenarios: steps (--steps sequential steps), waits (a step and a wait of
@@ -69,7 +70,7 @@ to the function, e.g. DURO_NODE_CPU_PROF_DIR=/tmp/prof to get a V8 CPU
 profile of each worker when it stops (--cpuprofile covers this process
 only: the embedded server and the load generator).`,
 		Example: `  duro bench --scenario steps --steps 10 --concurrency 200 --executions 20000
-  duro bench --scenario steps --steps 10 --rate-of-max 80 --concurrency 500 --duration 15s
+  duro bench --scenario steps --steps 10 --rate-of-max 80 --concurrency 500 --duration 15s --repeat 5
   duro bench --scenario waits --suspended 100000 --concurrency 200 --duration 60s --json
   duro bench --endpoint http://127.0.0.1:9014 --server-pid $(pgrep -f 'duro serve') --scenario callbacks
   duro bench --client js --steps 10 --concurrency 100 --executions 3000`,
@@ -112,6 +113,7 @@ only: the embedded server and the load generator).`,
 	f.Float64Var(&cfg.Rate, "rate", 0, "start this many executions per second (open loop, at most --concurrency in flight); 0: closed loop")
 	f.Float64Var(&cfg.RateOfMax, "rate-of-max", 0, "measure the maximum first (a closed loop of --max-concurrency executions for --duration, on an embedded server of its own, or on --endpoint's), then run the open loop at this percentage of it (needs --duration)")
 	f.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "--rate-of-max: the closed loop's concurrency (default 200)")
+	f.IntVar(&cfg.Repeat, "repeat", 1, "run the measurement (with --rate-of-max, the maximum and the open loop) this many times (the embedded server afresh each time) and report the median run (by checkpoint p99 for an open loop, by checkpoints/s for a closed one) and every run's figures")
 	f.IntVar(&cfg.Steps, "steps", 10, "steps per execution (per branch for fanout)")
 	f.IntVar(&cfg.PayloadSize, "payload-size", 100, "bytes of each step's result")
 	f.IntVar(&cfg.InputSize, "input-size", 0, "bytes of each execution's input (the Invoke payload, padded); 0: a few bytes")
@@ -169,6 +171,20 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	if m := r.MaxRun; m != nil {
 		fmt.Fprintf(tw, "maximum\t%.1f checkpoints/s, %.1f executions/s (closed loop, %d concurrent, %.2f s); open loop at %.0f %% of it\n",
 			m.CheckpointsPerSec, m.ExecutionsPerSec, m.Concurrency, m.ElapsedSeconds, r.RateOfMax)
+	}
+	if len(r.Repeats) > 1 {
+		p99s, rates := make([]string, len(r.Repeats)), make([]string, len(r.Repeats))
+		for i, f := range r.Repeats {
+			p99s[i], rates[i] = fmt.Sprintf("%.2f", f.CheckpointLatencyMs.P99), fmt.Sprintf("%.0f", f.CheckpointsPerSec)
+			if f.MaxCheckpointsPerSec > 0 {
+				rates[i] += fmt.Sprintf(" (max %.0f)", f.MaxCheckpointsPerSec)
+			}
+		}
+		by := "checkpoints/s"
+		if r.Rate > 0 {
+			by = "checkpoint p99"
+		}
+		fmt.Fprintf(tw, "runs\t%d, the median by %s below; checkpoint p99 %s ms; checkpoints/s %s\n", len(r.Repeats), by, strings.Join(p99s, " / "), strings.Join(rates, " / "))
 	}
 	if r.Rate > 0 {
 		fmt.Fprintf(tw, "open loop\t%.1f executions/s requested, %d starts late (all --concurrency in flight)\n", r.Rate, r.LateStarts)

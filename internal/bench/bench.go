@@ -16,6 +16,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,6 +31,7 @@ import (
 	goruntime "runtime"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,8 +105,15 @@ type Config struct {
 	// MaxConcurrency is the closed loop's concurrency for RateOfMax;
 	// default 200.
 	MaxConcurrency int
-	Steps          int // steps per execution (per branch for fanout); default 10
-	PayloadSize    int // bytes of each step result; default 100
+	// Repeat runs the whole measurement (with RateOfMax, the maximum and
+	// the open loop) this many times (an embedded server afresh each time)
+	// and reports the median run with every run's figures in Result.Repeats;
+	// default 1. The median is by checkpoint p99 for an open loop (Rate or
+	// RateOfMax), by checkpoints/s for a closed one. On a machine whose
+	// speed swings from one minute to the next, one run says little.
+	Repeat      int
+	Steps       int // steps per execution (per branch for fanout); default 10
+	PayloadSize int // bytes of each step result; default 100
 	// InputSize pads each execution's input (the Invoke payload, a JSON
 	// object) to about this many bytes; 0 leaves it at a few bytes.
 	InputSize   int
@@ -215,6 +224,14 @@ func (c *Config) defaults() error {
 	} else if c.MaxConcurrency != 0 {
 		return errors.New("--max-concurrency goes with --rate-of-max")
 	}
+	switch {
+	case c.Repeat < 0:
+		return errors.New("--repeat must be positive")
+	case c.Repeat == 0:
+		c.Repeat = 1
+	case c.Repeat > 1 && (c.CPUProfile != "" || c.Trace != "" || c.MemProfile != ""):
+		return errors.New("--repeat records no profile or trace: each run would overwrite the last")
+	}
 	if c.Executions <= 0 && c.Duration <= 0 {
 		c.Executions = 1000
 	}
@@ -311,13 +328,16 @@ type Result struct {
 	Rate float64 `json:"rate,omitempty"`
 	// RateOfMax is Config.RateOfMax; MaxRun the closed loop that measured
 	// the maximum Rate is a percentage of.
-	RateOfMax           float64 `json:"rate_of_max,omitempty"`
-	MaxRun              *Result `json:"max_run,omitempty"`
-	LateStarts          int64   `json:"late_starts,omitempty"`
-	ExecutionsPerSec    float64 `json:"executions_per_sec"`
-	CheckpointsPerSec   float64 `json:"checkpoints_per_sec"`
-	CheckpointLatencyMs Summary `json:"checkpoint_latency_ms"`
-	ExecutionLatencyMs  Summary `json:"execution_latency_ms"`
+	RateOfMax float64 `json:"rate_of_max,omitempty"`
+	MaxRun    *Result `json:"max_run,omitempty"`
+	// Repeats lists every run's figures when Config.Repeat ran several;
+	// the rest of the Result is then the median run's.
+	Repeats             []RunFigures `json:"repeats,omitempty"`
+	LateStarts          int64        `json:"late_starts,omitempty"`
+	ExecutionsPerSec    float64      `json:"executions_per_sec"`
+	CheckpointsPerSec   float64      `json:"checkpoints_per_sec"`
+	CheckpointLatencyMs Summary      `json:"checkpoint_latency_ms"`
+	ExecutionLatencyMs  Summary      `json:"execution_latency_ms"`
 	// WakeLagMs is the time from a wait's ScheduledEndTimestamp to the
 	// arrival of the invocation it caused at the handler.
 	WakeLagMs Summary `json:"wake_lag_ms"`
@@ -516,11 +536,70 @@ func (tg *target) socketPath() string {
 	return tg.srv.SocketPath()
 }
 
-// Run performs one benchmark run.
+// Run performs a benchmark: one run, or cfg.Repeat runs of which it
+// returns the median.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	if cfg.Repeat == 1 {
+		return measure(ctx, cfg)
+	}
+	runs := make([]*Result, 0, cfg.Repeat)
+	for i := range cfg.Repeat {
+		one := cfg
+		if cfg.DataDir != "" {
+			one.DataDir = filepath.Join(cfg.DataDir, fmt.Sprintf("run-%d", i+1))
+		}
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "run %d of %d\n", i+1, cfg.Repeat)
+		}
+		r, err := measure(ctx, one)
+		if err != nil {
+			return nil, fmt.Errorf("run %d of %d: %w", i+1, cfg.Repeat, err)
+		}
+		runs = append(runs, r)
+	}
+	return medianRun(runs), nil
+}
+
+// RunFigures are one run's headline figures, for Result.Repeats.
+type RunFigures struct {
+	CheckpointsPerSec   float64 `json:"checkpoints_per_sec"`
+	ExecutionsPerSec    float64 `json:"executions_per_sec"`
+	CheckpointLatencyMs Summary `json:"checkpoint_latency_ms"`
+	ServerCPUSeconds    float64 `json:"server_cpu_seconds"`
+	// MaxCheckpointsPerSec is the maximum a RateOfMax run measured first.
+	MaxCheckpointsPerSec float64 `json:"max_checkpoints_per_sec,omitempty"`
+}
+
+// medianRun returns the run in the middle of runs (the lower middle of an
+// even number) by checkpoint p99 for open loops, by checkpoints/s for
+// closed ones, with every run's figures, in the order they ran, attached.
+func medianRun(runs []*Result) *Result {
+	figures := make([]RunFigures, len(runs))
+	for i, r := range runs {
+		figures[i] = RunFigures{CheckpointsPerSec: r.CheckpointsPerSec, ExecutionsPerSec: r.ExecutionsPerSec,
+			CheckpointLatencyMs: r.CheckpointLatencyMs, ServerCPUSeconds: r.ServerCPUSeconds}
+		if r.MaxRun != nil {
+			figures[i].MaxCheckpointsPerSec = r.MaxRun.CheckpointsPerSec
+		}
+	}
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b *Result) int {
+		if a.Rate > 0 {
+			return cmp.Compare(a.CheckpointLatencyMs.P99, b.CheckpointLatencyMs.P99)
+		}
+		return cmp.Compare(a.CheckpointsPerSec, b.CheckpointsPerSec)
+	})
+	median := sorted[(len(sorted)-1)/2]
+	median.Repeats = figures
+	return median
+}
+
+// measure performs one measurement: with RateOfMax, the closed loop that
+// measures the maximum, then the open loop.
+func measure(ctx context.Context, cfg Config) (*Result, error) {
 	var maxRun *Result
 	if cfg.RateOfMax > 0 {
 		closed := cfg
@@ -532,7 +611,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "maximum: a closed loop of %d executions for %s\n", closed.Concurrency, closed.Duration)
 		}
-		r, err := Run(ctx, closed)
+		r, err := measure(ctx, closed)
 		if err != nil {
 			return nil, fmt.Errorf("measure the maximum: %w", err)
 		}

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -378,6 +380,58 @@ func TestWaitTimersFireOnce(t *testing.T) {
 
 // TestRateOfMax: the maximum is measured by a closed loop first, and the
 // open loop runs at the asked percentage of its executions/s.
+// Repeat runs the measurement several times and reports the median run
+// with every run's figures.
+func TestRepeat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	dir := t.TempDir()
+	r, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: 2, Concurrency: 4, Executions: 8, Repeat: 3,
+		DataDir: dir, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Repeats) != 3 {
+		t.Fatalf("%d runs reported, want 3", len(r.Repeats))
+	}
+	rates := []float64{}
+	for _, f := range r.Repeats {
+		if f.CheckpointsPerSec <= 0 || f.CheckpointLatencyMs.Count != 16 {
+			t.Errorf("run figures %+v: want 16 timed checkpoints", f)
+		}
+		rates = append(rates, f.CheckpointsPerSec)
+	}
+	slices.Sort(rates)
+	if r.CheckpointsPerSec != rates[1] || r.Executions != 8 {
+		t.Errorf("reported %v checkpoints/s (%d executions), want the median of %v", r.CheckpointsPerSec, r.Executions, rates)
+	}
+	// Each run had a fresh database of its own.
+	for i := 1; i <= 3; i++ {
+		if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("run-%d", i))); err != nil {
+			t.Errorf("run %d: %v", i, err)
+		}
+	}
+}
+
+// medianRun picks the middle run by p99 for open loops, by checkpoints/s
+// for closed ones.
+func TestMedianRun(t *testing.T) {
+	open := func(p99 float64) *Result {
+		return &Result{Rate: 100, CheckpointsPerSec: 1000 - p99, CheckpointLatencyMs: Summary{P99: p99}, MaxRun: &Result{CheckpointsPerSec: 2000}}
+	}
+	r := medianRun([]*Result{open(30), open(10), open(20), open(40)})
+	if r.CheckpointLatencyMs.P99 != 20 || len(r.Repeats) != 4 || r.Repeats[0].CheckpointLatencyMs.P99 != 30 || r.Repeats[3].MaxCheckpointsPerSec != 2000 {
+		t.Errorf("open loops: median p99 %v, runs %+v; want 20 and the runs in their order", r.CheckpointLatencyMs.P99, r.Repeats)
+	}
+	closed := func(rate float64) *Result {
+		return &Result{CheckpointsPerSec: rate, CheckpointLatencyMs: Summary{P99: 1e4 / rate}}
+	}
+	if r := medianRun([]*Result{closed(300), closed(100), closed(200)}); r.CheckpointsPerSec != 200 {
+		t.Errorf("closed loops: median %v checkpoints/s, want 200", r.CheckpointsPerSec)
+	}
+}
+
 func TestRateOfMax(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers")

@@ -177,6 +177,8 @@ func TestJSConfig(t *testing.T) {
 		{Config{RateOfMax: 120, Duration: time.Second}, "between 0 and 100"},
 		{Config{RateOfMax: 80, Duration: time.Second, Client: ClientJS}, "lean or sdk client"},
 		{Config{MaxConcurrency: 10}, "--max-concurrency goes with --rate-of-max"},
+		{Config{Repeat: -1}, "--repeat must be positive"},
+		{Config{Repeat: 2, CPUProfile: "cpu.prof"}, "each run would overwrite the last"},
 		{Config{FunctionTransport: TransportMux, Endpoint: "http://127.0.0.1:9014"}, "needs the embedded server's Unix socket"},
 	} {
 		err := tc.cfg.defaults()
