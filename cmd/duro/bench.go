@@ -173,18 +173,26 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 			m.CheckpointsPerSec, m.ExecutionsPerSec, m.Concurrency, m.ElapsedSeconds, r.RateOfMax)
 	}
 	if len(r.Repeats) > 1 {
-		p99s, rates := make([]string, len(r.Repeats)), make([]string, len(r.Repeats))
-		for i, f := range r.Repeats {
-			p99s[i], rates[i] = fmt.Sprintf("%.2f", f.CheckpointLatencyMs.P99), fmt.Sprintf("%.0f", f.CheckpointsPerSec)
-			if f.MaxCheckpointsPerSec > 0 {
-				rates[i] += fmt.Sprintf(" (max %.0f)", f.MaxCheckpointsPerSec)
+		var p99s, rates, execs []string
+		for _, f := range r.Repeats {
+			if f.CheckpointLatencyMs.Count > 0 {
+				p99s = append(p99s, fmt.Sprintf("%.2f", f.CheckpointLatencyMs.P99))
 			}
+			rate := fmt.Sprintf("%.0f", f.CheckpointsPerSec)
+			if f.MaxCheckpointsPerSec > 0 {
+				rate += fmt.Sprintf(" (max %.0f)", f.MaxCheckpointsPerSec)
+			}
+			rates, execs = append(rates, rate), append(execs, fmt.Sprintf("%.1f", f.ExecutionsPerSec))
 		}
 		by := "checkpoints/s"
 		if r.Rate > 0 {
 			by = "checkpoint p99"
 		}
-		fmt.Fprintf(tw, "runs\t%d, the median by %s below; checkpoint p99 %s ms; checkpoints/s %s\n", len(r.Repeats), by, strings.Join(p99s, " / "), strings.Join(rates, " / "))
+		line := fmt.Sprintf("%d, the median by %s below; executions/s %s; checkpoints/s %s", len(r.Repeats), by, strings.Join(execs, " / "), strings.Join(rates, " / "))
+		if len(p99s) == len(r.Repeats) {
+			line += "; checkpoint p99 " + strings.Join(p99s, " / ") + " ms"
+		}
+		fmt.Fprintf(tw, "runs\t%s\n", line)
 	}
 	if r.Rate > 0 {
 		fmt.Fprintf(tw, "open loop\t%.1f executions/s requested, %d starts late (all --concurrency in flight)\n", r.Rate, r.LateStarts)

@@ -89,7 +89,18 @@ func TestBenchTextWakeLags(t *testing.T) {
 		{"js client", bench.Result{Client: bench.ClientJS, Scenario: bench.ScenarioWaits, ServerWaitLagMs: server},
 			[]string{"timer lag           at the server"}, []string{"wake-up lag"}},
 		{"steps", bench.Result{Client: bench.ClientLean, Scenario: bench.ScenarioSteps},
-			[]string{"wake-up lag         -"}, []string{"timer lag"}},
+			[]string{"wake-up lag         -"}, []string{"timer lag", "runs", "CPU wait"}},
+		{"repeated open loop", bench.Result{Client: bench.ClientLean, Scenario: bench.ScenarioSteps, Rate: 800,
+			SchedLatencyMs: &bench.Summary{Count: 5, P50: 0.125, P90: 0.5, P99: 2, Max: 4},
+			Repeats: []bench.RunFigures{
+				{ExecutionsPerSec: 800, CheckpointsPerSec: 8000, MaxCheckpointsPerSec: 10000, CheckpointLatencyMs: bench.Summary{Count: 1, P99: 12.5}},
+				{ExecutionsPerSec: 790, CheckpointsPerSec: 7900, MaxCheckpointsPerSec: 9900, CheckpointLatencyMs: bench.Summary{Count: 1, P99: 25}},
+			}},
+			[]string{"runs                2, the median by checkpoint p99 below; executions/s 800.0 / 790.0; checkpoints/s 8000 (max 10000) / 7900 (max 9900); checkpoint p99 12.50 / 25.00 ms",
+				"CPU wait            p50 0.125  p90 0.500  p99 2.00  max ≤ 4 ms"}, nil},
+		{"repeated js", bench.Result{Client: bench.ClientJS, Scenario: bench.ScenarioSteps,
+			Repeats: []bench.RunFigures{{ExecutionsPerSec: 400, CheckpointsPerSec: 4000}, {ExecutionsPerSec: 410, CheckpointsPerSec: 4100}}},
+			[]string{"runs                2, the median by checkpoints/s below; executions/s 400.0 / 410.0; checkpoints/s 4000 / 4100\n"}, []string{"checkpoint p99 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
