@@ -378,8 +378,6 @@ func TestWaitTimersFireOnce(t *testing.T) {
 	}
 }
 
-// TestRateOfMax: the maximum is measured by a closed loop first, and the
-// open loop runs at the asked percentage of its executions/s.
 // Repeat runs the measurement several times and reports the median run
 // with every run's figures.
 func TestRepeat(t *testing.T) {
@@ -432,6 +430,8 @@ func TestMedianRun(t *testing.T) {
 	}
 }
 
+// TestRateOfMax: the maximum is measured by a closed loop first, and the
+// open loop runs at the asked percentage of its executions/s.
 func TestRateOfMax(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers")
