@@ -53,6 +53,11 @@ func Dial(ctx context.Context, network, addr string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newClient(nc)
+}
+
+// newClient speaks the protocol on nc, which it owns from then on.
+func newClient(nc net.Conn) (*Client, error) {
 	c := &Client{c: nc, bw: bufio.NewWriterSize(nc, 64<<10), pending: map[uint32]chan answer{}, done: make(chan struct{})}
 	if _, err := io.WriteString(c.bw, Preface); err != nil {
 		nc.Close()

@@ -227,6 +227,82 @@ func TestAnnouncedFrameLengthIsNotAllocatedUpFront(t *testing.T) {
 	}
 }
 
+// gatedConn counts its writes and holds the first one until open is
+// closed.
+type gatedConn struct {
+	net.Conn
+	open   chan struct{}
+	mu     sync.Mutex
+	writes int
+}
+
+func (g *gatedConn) Write(b []byte) (int, error) {
+	g.mu.Lock()
+	g.writes++
+	first := g.writes == 1
+	g.mu.Unlock()
+	if first {
+		<-g.open
+	}
+	return g.Conn.Write(b)
+}
+
+// Requests sent while another is being written go out together: the last
+// one queued flushes them all in one write.
+func TestClientCoalescesWrites(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(echo))
+	nc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedConn{Conn: nc, open: make(chan struct{})}
+	c, err := newClient(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	const n = 50
+	errs := make(chan error, n)
+	send := func(i int) {
+		r, err := c.Do(context.Background(), http.MethodGet, fmt.Sprintf("/r/%d", i), nil, nil)
+		if err == nil && !strings.HasPrefix(string(r.Body), fmt.Sprintf("GET /r/%d ", i)) {
+			err = fmt.Errorf("request %d answered %q", i, r.Body)
+		}
+		errs <- err
+	}
+	writes := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.writes
+	}
+	go send(0)
+	// The first request is in its write, held by the gate, with the
+	// connection's write lock: the others queue behind it.
+	for deadline := time.Now().Add(5 * time.Second); writes() < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached its write")
+		}
+	}
+	for i := 1; i < n; i++ {
+		go send(i)
+	}
+	for deadline := time.Now().Add(5 * time.Second); c.queued.Load() < n-1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests queued", c.queued.Load(), n-1)
+		}
+	}
+	close(g.open)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if w := writes(); w != 2 {
+		t.Errorf("%d requests took %d writes, want 2: the held one, then the 49 queued behind it together", n, w)
+	}
+}
+
 func frame(id uint32, payload string) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(4+len(payload)))
 	b = binary.BigEndian.AppendUint32(b, id)
