@@ -134,7 +134,7 @@ func (c *Client) readLoop() {
 	defer close(c.done)
 	br := bufio.NewReaderSize(c.c, 64<<10)
 	for {
-		id, payload, err := readFrame(br)
+		id, payload, err := readFrame(br, nil, 0) // the server's answers: no stall guard
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF // the server went away

@@ -19,7 +19,8 @@
 // an empty line "\n" and the body; an answer's is "STATUS\n", header lines,
 // "\n" and the body. TARGET is an HTTP request target (path and query,
 // escaped as on the wire). A frame the server cannot parse closes the
-// connection; the client then fails what it was waiting for.
+// connection, and so does one whose bytes stop coming for frameTimeout
+// after its length; the client then fails what it was waiting for.
 package mux
 
 import (
@@ -56,6 +57,11 @@ const MaxFrame = 80 << 20
 // bytes before it is closed.
 const classifyTimeout = 10 * time.Second
 
+// frameTimeout is how long the rest of a frame may take to arrive once its
+// length has: a connection whose peer stops in the middle of a frame is
+// closed. Between frames a connection may stay idle.
+const frameTimeout = 30 * time.Second
+
 // Listener accepts connections on a listener: those that open with
 // Preface it serves itself, the others it hands out through Accept, their
 // first bytes included, for an http.Server to serve.
@@ -68,6 +74,10 @@ type Listener struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 	acceptErr error // set before closed is closed, once
+
+	// frameTimeout is how long a begun frame may take (the constant
+	// frameTimeout; tests shorten it).
+	frameTimeout time.Duration
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -93,11 +103,16 @@ const workerIdle = 30 * time.Second
 // Split starts accepting on ln and returns the listener of its HTTP
 // connections; the multiplexed ones are served with h.
 func Split(ln net.Listener, h http.Handler, log *slog.Logger) *Listener {
+	return split(ln, h, log, frameTimeout)
+}
+
+// split is Split with the time a frame may take once begun.
+func split(ln net.Listener, h http.Handler, log *slog.Logger, frameTimeout time.Duration) *Listener {
 	if log == nil {
 		log = slog.Default()
 	}
 	l := &Listener{ln: ln, handler: h, log: log, httpConns: make(chan net.Conn), closed: make(chan struct{}), conns: map[*conn]struct{}{},
-		work: make(chan job)}
+		work: make(chan job), frameTimeout: frameTimeout}
 	go l.acceptLoop()
 	return l
 }
@@ -284,7 +299,7 @@ func (c *conn) stopReading() {
 
 func (c *conn) readLoop(br *bufio.Reader) error {
 	for {
-		id, payload, err := readFrame(br)
+		id, payload, err := readFrame(br, c.c, c.l.frameTimeout)
 		if err != nil {
 			if c.stopped() {
 				return errStopped
@@ -332,8 +347,10 @@ func (l *Listener) worker(j job) {
 }
 
 // readFrame reads one frame and returns its id and payload. A connection
-// that ends between two frames gives io.EOF itself.
-func readFrame(br *bufio.Reader) (uint32, []byte, error) {
+// that ends between two frames gives io.EOF itself. When nc is not nil, it
+// is closed if the rest of a frame has not arrived within timeout of its
+// length.
+func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []byte, error) {
 	var size [4]byte
 	if _, err := io.ReadFull(br, size[:]); err != nil {
 		return 0, nil, err
@@ -345,6 +362,10 @@ func readFrame(br *bufio.Reader) (uint32, []byte, error) {
 	// The length is the peer's word: memory is taken as the bytes arrive,
 	// at most doubling what has arrived, so that a frame announced large
 	// and never sent costs little.
+	if nc != nil && br.Buffered() < n {
+		stalled := time.AfterFunc(timeout, func() { nc.Close() })
+		defer stalled.Stop()
+	}
 	frame := make([]byte, 0, min(n, frameChunk))
 	for len(frame) < n {
 		if len(frame) == cap(frame) {

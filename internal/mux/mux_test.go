@@ -303,6 +303,54 @@ func TestClientCoalescesWrites(t *testing.T) {
 	}
 }
 
+// A peer that stops in the middle of a frame is cut off once the frame's
+// time is up; one that is idle between frames is not.
+func TestStalledFrameClosesTheConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 100 * time.Millisecond
+	l := split(ln, http.HandlerFunc(echo), slog.New(slog.DiscardHandler), timeout)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		l.Shutdown(ctx)
+	})
+
+	// Idle between frames, longer than the frame's time: still served.
+	c := dial(t, path)
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(3 * timeout)
+		}
+		if r, err := c.Do(context.Background(), http.MethodGet, "/idle", nil, nil); err != nil || r.Status != http.StatusOK {
+			t.Fatalf("request %d after an idle spell: %v", i, err)
+		}
+	}
+
+	// Ten bytes of a frame announced at 100, then nothing.
+	nc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	head := binary.BigEndian.AppendUint32([]byte(Preface), 100)
+	if _, err := nc.Write(append(head, "\x00\x00\x00\x01GET /x"...)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	nc.SetReadDeadline(start.Add(5 * time.Second))
+	b, err := io.ReadAll(nc)
+	if err != nil || len(b) != 0 {
+		t.Fatalf("read %q, %v; want the connection closed without an answer", b, err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("closed after %v, want about %v", waited, timeout)
+	}
+}
+
 func frame(id uint32, payload string) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(4+len(payload)))
 	b = binary.BigEndian.AppendUint32(b, id)
