@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -348,6 +350,74 @@ func TestStalledFrameClosesTheConnection(t *testing.T) {
 	}
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Errorf("closed after %v, want about %v", waited, timeout)
+	}
+}
+
+// flakyListener fails its first accepts, as a listener out of file
+// descriptors does, before it accepts for real.
+type flakyListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyListener) Accept() (net.Conn, error) {
+	f.mu.Lock()
+	if f.fails > 0 {
+		f.fails--
+		f.mu.Unlock()
+		return nil, fmt.Errorf("accept: %w", syscall.EMFILE)
+	}
+	f.mu.Unlock()
+	return f.Listener.Accept()
+}
+
+// Accept errors other than a closed listener are waited out: the
+// connection that comes after them is served, HTTP ones too.
+func TestAcceptErrorsAreRetried(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &flakyListener{Listener: ln, fails: 3}
+	l := Split(fl, http.HandlerFunc(echo), slog.New(slog.DiscardHandler))
+	hs := &http.Server{Handler: http.HandlerFunc(echo)}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(l) }()
+
+	r, err := dial(t, path).Do(context.Background(), http.MethodGet, "/after-errors", nil, nil)
+	if err != nil || !strings.HasPrefix(string(r.Body), "GET /after-errors ") {
+		t.Fatalf("request after 3 failed accepts: %v", err)
+	}
+	fl.mu.Lock()
+	left := fl.fails
+	fl.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d accept failures left, want all 3 gone through", left)
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", path)
+	}}}
+	resp, err := hc.Get("http://duro/http-too")
+	if err != nil {
+		t.Fatalf("HTTP after failed accepts: %v", err)
+	}
+	resp.Body.Close()
+	hc.CloseIdleConnections()
+
+	// Closing the listener still ends Accept, and so the HTTP server.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(ctx)
+	l.Shutdown(ctx)
+	select {
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("http.Server.Serve returned %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Serve did not return after Shutdown")
 	}
 }
 
