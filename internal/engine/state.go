@@ -123,7 +123,6 @@ type execState struct {
 	fired     []store.TimerRow
 	delAll    bool
 	extra     []func() // run after a successful commit
-	dedup     *store.DedupRow
 }
 
 func (s *execState) terminal() bool { return s.row.Status != StatusRunning }
@@ -203,7 +202,7 @@ func (s *execState) timerFired(t store.TimerRow) { s.fired = append(s.fired, t) 
 
 func (s *execState) reset() {
 	s.dirty = map[string]bool{}
-	s.events, s.setTimers, s.delTimers, s.fired, s.delAll, s.extra, s.dedup = nil, nil, nil, nil, false, nil, nil
+	s.events, s.setTimers, s.delTimers, s.fired, s.delAll, s.extra = nil, nil, nil, nil, false, nil
 }
 
 func (s *execState) mutation(create bool) (store.Mutation, error) {
@@ -213,7 +212,7 @@ func (s *execState) mutation(create bool) (store.Mutation, error) {
 	}
 	row := s.row
 	row.Data = data
-	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, FiredTimers: s.fired, DeleteAllTimers: s.delAll, Dedup: s.dedup}
+	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, FiredTimers: s.fired, DeleteAllTimers: s.delAll}
 	ids := make([]string, 0, len(s.dirty))
 	for id := range s.dirty {
 		ids = append(ids, id)

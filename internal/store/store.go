@@ -88,16 +88,6 @@ type TimerRow struct {
 	Data        []byte
 }
 
-// DedupRow stores the response to an accepted checkpoint so that a retry
-// with the same checkpoint token and client token gets it back unchanged.
-type DedupRow struct {
-	ExecutionID     string
-	CheckpointToken string
-	ClientToken     string
-	Created         time.Time
-	Response        []byte
-}
-
 // Mutation is the unit of change: everything one engine step writes for one
 // execution, committed atomically or not at all.
 type Mutation struct {
@@ -126,8 +116,6 @@ type Mutation struct {
 	// DeleteAllTimers removes every timer of the execution before SetTimers
 	// is applied.
 	DeleteAllTimers bool
-	// Dedup records a checkpoint response.
-	Dedup *DedupRow
 }
 
 // ExecutionFilter selects executions for ListExecutions and
@@ -235,10 +223,6 @@ type Store interface {
 	GetOperation(ctx context.Context, executionID, operationID string) (OperationRow, error)
 	// ListEvents returns history events in a range.
 	ListEvents(ctx context.Context, executionID string, r EventRange) ([]EventRow, error)
-	// GetDedup returns a stored checkpoint response.
-	GetDedup(ctx context.Context, executionID, checkpointToken, clientToken string) (DedupRow, error)
-	// PruneDedup deletes checkpoint responses created before a time.
-	PruneDedup(ctx context.Context, before time.Time) (int, error)
 
 	// DueTimers returns timers due at or before now, earliest first.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]TimerRow, error)

@@ -96,38 +96,6 @@ func (s *Store) ListEvents(ctx context.Context, executionID string, r store.Even
 	return out, nil
 }
 
-// GetDedup returns a stored checkpoint response; see store.Store.
-func (s *Store) GetDedup(ctx context.Context, executionID, checkpointToken, clientToken string) (store.DedupRow, error) {
-	d := store.DedupRow{ExecutionID: executionID, CheckpointToken: checkpointToken, ClientToken: clientToken}
-	var created int64
-	err := s.queryRow(ctx,
-		`SELECT created_ns, response FROM dedup
-		WHERE `+ofExecution+` AND checkpoint_token = ? AND client_token = ?`,
-		executionID, checkpointToken, clientToken).Scan(&created, &d.Response)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.DedupRow{}, fmt.Errorf("sqlite store: checkpoint response of %q: %w", executionID, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.DedupRow{}, fmt.Errorf("sqlite store: get checkpoint response of %q: %w", executionID, err)
-	}
-	d.Created = fromNanos(created)
-	return d, nil
-}
-
-// PruneDedup deletes checkpoint responses created before a time and
-// returns how many it deleted; see store.Store.
-func (s *Store) PruneDedup(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM dedup WHERE created_ns < ?`, toNanos(before))
-	if err != nil {
-		return 0, fmt.Errorf("sqlite store: prune checkpoint responses: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlite store: prune checkpoint responses: %w", err)
-	}
-	return int(n), nil
-}
-
 // DueTimers returns timers due at or before now, earliest first; see
 // store.Store. A limit of zero or less means no limit.
 func (s *Store) DueTimers(ctx context.Context, now time.Time, limit int) ([]store.TimerRow, error) {

@@ -354,8 +354,8 @@ func applyInSavepoint(st *stmtSet, m *store.Mutation) (mErr, fatal error) {
 }
 
 // applyMutation runs the statements of one mutation. Child rows whose
-// ExecutionID is empty belong to m.Execution; an operation, event or dedup
-// row naming another execution is rejected so that one mutation never
+// ExecutionID is empty belong to m.Execution; an operation or event
+// naming another execution is rejected so that one mutation never
 // rewrites two executions' state. Timers are the exception: a timer set for
 // another execution is how one execution signals another (a chained-invoke
 // child telling its parent it finished), and it changes nothing but a due
@@ -399,11 +399,6 @@ func checkMutation(m *store.Mutation) error {
 	}
 	for _, ev := range m.Events {
 		if err := sameExecution(e.ID, ev.ExecutionID, "event", strconv.FormatInt(ev.EventID, 10)); err != nil {
-			return err
-		}
-	}
-	if d := m.Dedup; d != nil {
-		if err := sameExecution(e.ID, d.ExecutionID, "dedup", d.CheckpointToken); err != nil {
 			return err
 		}
 	}
@@ -515,8 +510,7 @@ func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64, cached *cache
 	return ok, err
 }
 
-// writeChildren writes a mutation's timers, operations, events and dedup
-// row, once its execution row, whose pk is pk, is written.
+// writeChildren writes a mutation's timers, operations and events, once its execution row, whose pk is pk, is written.
 func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
 	e := &m.Execution
 	if m.DeleteAllTimers {
@@ -561,11 +555,6 @@ func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
 			return fmt.Errorf("sqlite store: append event %d of %q: %w", ev.EventID, e.ID, err)
 		}
 	}
-	if d := m.Dedup; d != nil {
-		if _, err := st.insertDedup.exec(pk, d.CheckpointToken, d.ClientToken, toNanos(d.Created), d.Response); err != nil {
-			return fmt.Errorf("sqlite store: record checkpoint response of %q: %w", e.ID, err)
-		}
-	}
 	return nil
 }
 
@@ -607,7 +596,7 @@ type stmtSet struct {
 	deleteFiredTimer                 *rawStmt
 	upsertTimer, upsertOtherTimer    *rawStmt
 	upsertOperation                  *rawStmt
-	insertEvent, insertDedup         *rawStmt
+	insertEvent                      *rawStmt
 }
 
 type stmtDef struct {
@@ -661,11 +650,6 @@ func (w *stmtSet) defs() []stmtDef {
 			VALUES (?, ?, ?, ?)
 			ON CONFLICT (execution_pk, operation_id) DO UPDATE SET seq = excluded.seq, data = excluded.data`},
 		{&w.insertEvent, `INSERT INTO events (execution_pk, event_id, data) VALUES (?, ?, ?)`},
-		// A retried checkpoint must get the first response back, so a
-		// second insert with the same tokens keeps the original.
-		{&w.insertDedup, `INSERT INTO dedup (execution_pk, checkpoint_token, client_token, created_ns, response)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (execution_pk, checkpoint_token, client_token) DO NOTHING`},
 	}
 }
 

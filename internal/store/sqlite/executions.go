@@ -215,7 +215,7 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlite store: delete execution %q: %w", id, err)
 	}
-	for _, table := range []string{"operations", "events", "timers", "dedup"} {
+	for _, table := range []string{"operations", "events", "timers"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE execution_pk = ?`, pk); err != nil {
 			return fmt.Errorf("sqlite store: delete %s of execution %q: %w", table, id, err)
 		}

@@ -299,6 +299,11 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		`CREATE INDEX operations_by_seq ON operations (execution_pk, seq)`,
 		`CREATE INDEX timers_by_due ON timers (due_ns)`,
 		`CREATE INDEX executions_by_lease_owner ON executions (lease_owner, lease_until_ns) WHERE lease_owner <> ''`,
+		// The version 2 table of checkpoint responses, as earlier builds
+		// created it (always empty: the engine never wrote it).
+		`CREATE TABLE dedup (execution_pk BIGINT NOT NULL, checkpoint_token TEXT NOT NULL, client_token TEXT NOT NULL,
+			created_ns BIGINT NOT NULL, response BLOB, PRIMARY KEY (execution_pk, checkpoint_token, client_token))`,
+		`CREATE INDEX dedup_by_created ON dedup (created_ns)`,
 	} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -313,13 +318,13 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	for _, name := range []string{"operations_by_seq", "timers_by_due", "executions_by_lease_owner"} {
+	for _, name := range []string{"operations_by_seq", "timers_by_due", "executions_by_lease_owner", "dedup", "dedup_by_created"} {
 		var n int
-		if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n); err != nil {
-			t.Fatalf("look for index %s: %v", name, err)
+		if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = ?`, name).Scan(&n); err != nil {
+			t.Fatalf("look for %s: %v", name, err)
 		}
 		if n != 0 {
-			t.Errorf("index %s still exists after Open", name)
+			t.Errorf("%s still exists after Open", name)
 		}
 	}
 	got, err := s.ListOperations(ctx, "e1", 0, 0)

@@ -95,10 +95,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatalf("%d version 1 tables or indexes left (%v)", leftovers, err)
 	}
 	for _, index := range []string{"executions_by_start", "executions_by_lease_until",
-		"executions_by_status", "executions_by_function_status", "timers_by_due_key", "dedup_by_created"} {
+		"executions_by_status", "executions_by_function_status", "timers_by_due_key"} {
 		var n int
 		if err := s.reader.QueryRowContext(ctx,
-			`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ? AND tbl_name IN ('executions', 'timers', 'dedup')`,
+			`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ? AND tbl_name IN ('executions', 'timers')`,
 			index).Scan(&n); err != nil || n != 1 {
 			t.Errorf("index %s: %d (%v); want it on the new table", index, n, err)
 		}
@@ -132,8 +132,11 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].ExecutionID != "e1" || due[0].Key != "wait" || !due[0].Due.Equal(time.Unix(5, 0)) {
 		t.Fatalf("due timers = %+v, %v; want e1's only (the orphan is dropped)", due, err)
 	}
-	if d, err := s.GetDedup(ctx, "e1", "ct", "c"); err != nil || string(d.Response) != "resp" {
-		t.Fatalf("dedup of e1 = %+v, %v", d, err)
+	// The checkpoint responses the engine never used are gone, table and
+	// index.
+	var dedup int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name LIKE '%dedup%'`).Scan(&dedup); err != nil || dedup != 0 {
+		t.Errorf("%d dedup tables or indexes left (%v)", dedup, err)
 	}
 
 	// The store keeps working: an update of a migrated execution, and a
@@ -202,7 +205,7 @@ func TestRefuseNewerSchema(t *testing.T) {
 }
 
 // TestChildQueriesUseIndexes runs every read of child rows (operations,
-// events, timers, checkpoint responses) once, then checks SQLite's plan
+// events, timers) once, then checks SQLite's plan
 // of each statement the store prepared for them: each must search an
 // index, never scan a table, and sort only the rows of one execution
 // (ListOperations sorts an execution's operations by seq on purpose).
@@ -216,7 +219,6 @@ func TestChildQueriesUseIndexes(t *testing.T) {
 	for _, r := range []store.EventRange{{}, {Limit: 5}, {Reverse: true}, {Reverse: true, After: 3, Limit: 5}} {
 		_, _ = s.ListEvents(ctx, "e", r)
 	}
-	_, _ = s.GetDedup(ctx, "e", "ct", "c")
 	_, _ = s.DueTimers(ctx, at, 10)
 	_, _ = s.DueTimers(ctx, at, 0)
 	_, _ = s.NextTimer(ctx, at)
@@ -231,7 +233,7 @@ func TestChildQueriesUseIndexes(t *testing.T) {
 	checked := 0
 	for _, q := range queries {
 		if !strings.Contains(q, "operations") && !strings.Contains(q, "events") &&
-			!strings.Contains(q, "timers") && !strings.Contains(q, "dedup") {
+			!strings.Contains(q, "timers") {
 			continue
 		}
 		checked++

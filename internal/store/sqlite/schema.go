@@ -76,14 +76,6 @@ var schemaTables = []string{
 		data         BLOB,
 		PRIMARY KEY (execution_pk, key)
 	)`,
-	`CREATE TABLE IF NOT EXISTS dedup (
-		execution_pk     BIGINT NOT NULL,
-		checkpoint_token TEXT   NOT NULL,
-		client_token     TEXT   NOT NULL,
-		created_ns       BIGINT NOT NULL,
-		response         BLOB,
-		PRIMARY KEY (execution_pk, checkpoint_token, client_token)
-	)`,
 }
 
 var schemaTableIndexes = []string{
@@ -97,8 +89,6 @@ var schemaTableIndexes = []string{
 	// due_ns alone made NextTimer sort every timer (0.5 s with two million).
 	`CREATE INDEX IF NOT EXISTS timers_by_due_key
 		ON timers (due_ns, execution_pk, key)`,
-	`CREATE INDEX IF NOT EXISTS dedup_by_created
-		ON dedup (created_ns)`,
 }
 
 // migrateV1Rename and migrateV1Copy turn a version 1 database into
@@ -113,7 +103,6 @@ var migrateV1Rename = []string{
 	`ALTER TABLE operations RENAME TO v1_operations`,
 	`ALTER TABLE events RENAME TO v1_events`,
 	`ALTER TABLE timers RENAME TO v1_timers`,
-	`ALTER TABLE dedup RENAME TO v1_dedup`,
 }
 
 var migrateV1Copy = []string{
@@ -131,14 +120,10 @@ var migrateV1Copy = []string{
 	`INSERT INTO timers (execution_pk, key, due_ns, data)
 		SELECT e.pk, t.key, t.due_ns, t.data
 		FROM v1_timers t CROSS JOIN executions e WHERE e.id = t.execution_id`,
-	`INSERT INTO dedup (execution_pk, checkpoint_token, client_token, created_ns, response)
-		SELECT e.pk, d.checkpoint_token, d.client_token, d.created_ns, d.response
-		FROM v1_dedup d CROSS JOIN executions e WHERE e.id = d.execution_id`,
 	`DROP TABLE v1_executions`,
 	`DROP TABLE v1_operations`,
 	`DROP TABLE v1_events`,
 	`DROP TABLE v1_timers`,
-	`DROP TABLE v1_dedup`,
 }
 
 // schemaLogs adds the function log table. It is purely additive (a binary
@@ -196,7 +181,14 @@ var schemaConsole = []string{
 // whole (ListOperations sorts that execution's rows by seq), while the
 // index cost a B-tree insert, and a page in the WAL, for every new
 // operation on the checkpoint path.
+//
+// The dedup table (stored checkpoint responses, with its index) is gone
+// too: the engine never wrote it, keeping the last accepted checkpoint's
+// answer in the execution's own record instead (a ClientToken retry can
+// only be of that one), so every database's table was empty. A binary
+// that predates this creates it again, empty, and never writes it either.
 var schemaIndexes = []string{
+	`DROP TABLE IF EXISTS dedup`,
 	`DROP INDEX IF EXISTS timers_by_due`,
 	`DROP INDEX IF EXISTS operations_by_seq`,
 	`DROP INDEX IF EXISTS executions_by_lease_owner`,

@@ -64,7 +64,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteExecution", testDeleteExecution},
 		{"Operations", testOperations},
 		{"Events", testEvents},
-		{"Dedup", testDedup},
 		{"Timers", testTimers},
 		{"TimerReplaceAndDelete", testTimerReplaceAndDelete},
 		{"LogsAppendList", testLogsAppendList},
@@ -600,7 +599,6 @@ func testCommitConflictAppliesNothing(t *testing.T, s store.Store) {
 		SetTimers:       []store.TimerRow{{ExecutionID: "e1", Key: "stale", Due: t0}},
 		DeleteTimers:    []string{"keep"},
 		DeleteAllTimers: true,
-		Dedup:           &store.DedupRow{ExecutionID: "e1", CheckpointToken: "ct", ClientToken: "c", Created: t0, Response: []byte("r")},
 	})
 	wantErr(t, "commit at stale revision", err, store.ErrConflict)
 
@@ -616,8 +614,6 @@ func testCommitConflictAppliesNothing(t *testing.T, s store.Store) {
 	if err != nil || len(ts) != 1 || ts[0].Key != "keep" {
 		t.Fatalf("timers after conflicting commit: %+v, %v; want only keep", ts, err)
 	}
-	_, err = s.GetDedup(ctx, "e1", "ct", "c")
-	wantErr(t, "dedup of conflicting commit", err, store.ErrNotFound)
 
 	// A revision ahead of the stored one conflicts too.
 	ahead := e
@@ -1004,7 +1000,6 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 			Operations: []store.OperationRow{{ExecutionID: id, OperationID: "op", Seq: 1}},
 			Events:     []store.EventRow{{ExecutionID: id, EventID: 1}, {ExecutionID: id, EventID: 2}},
 			SetTimers:  []store.TimerRow{{ExecutionID: id, Key: "t", Due: t0}},
-			Dedup:      &store.DedupRow{ExecutionID: id, CheckpointToken: "ct", ClientToken: "c", Created: t0, Response: []byte("r")},
 		})
 	}
 	gone := full("gone")
@@ -1032,8 +1027,6 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 	if ts, err := s.ListTimers(ctx, "gone"); err != nil || len(ts) != 0 {
 		t.Fatalf("timers after delete: %+v, %v", ts, err)
 	}
-	_, err = s.GetDedup(ctx, "gone", "ct", "c")
-	wantErr(t, "GetDedup after delete", err, store.ErrNotFound)
 	if logs := listLogs(t, s, store.LogQuery{ExecutionArn: gone.ARN}); len(logs) != 0 {
 		t.Fatalf("log lines of the deleted execution remain: %+v", logs)
 	}
@@ -1048,9 +1041,6 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 	checkExecution(t, getExecution(t, s, "kept"), kept)
 	if evs, _ := s.ListEvents(ctx, "kept", store.EventRange{}); len(evs) != 2 {
 		t.Fatalf("kept execution lost events: %+v", evs)
-	}
-	if _, err := s.GetDedup(ctx, "kept", "ct", "c"); err != nil {
-		t.Fatalf("kept execution lost its dedup row: %v", err)
 	}
 
 	wantErr(t, "DeleteExecution missing", s.DeleteExecution(ctx, "gone"), store.ErrNotFound)
@@ -1230,55 +1220,6 @@ func testEvents(t *testing.T, s store.Store) {
 				checkIDs(t, fmt.Sprintf("ListEvents(%+v)", r), eventIDs(rows), want)
 			}
 		}
-	}
-}
-
-func testDedup(t *testing.T, s store.Store) {
-	ctx := ctxOf(t)
-	e := create(t, s, newExecution("e1", "fn", "run-1", t0))
-	e = update(t, s, e, store.Mutation{Dedup: &store.DedupRow{
-		ExecutionID: "e1", CheckpointToken: "ct-1", ClientToken: "client", Created: t0, Response: []byte("resp-1"),
-	}})
-	e = update(t, s, e, store.Mutation{Dedup: &store.DedupRow{
-		ExecutionID: "e1", CheckpointToken: "ct-2", ClientToken: "client", Created: at(time.Hour), Response: []byte("resp-2"),
-	}})
-
-	d, err := s.GetDedup(ctx, "e1", "ct-1", "client")
-	if err != nil {
-		t.Fatalf("GetDedup: %v", err)
-	}
-	if d.ExecutionID != "e1" || d.CheckpointToken != "ct-1" || d.ClientToken != "client" ||
-		!d.Created.Equal(t0) || string(d.Response) != "resp-1" {
-		t.Fatalf("GetDedup = %+v", d)
-	}
-	_, err = s.GetDedup(ctx, "e1", "ct-1", "other-client")
-	wantErr(t, "GetDedup other client token", err, store.ErrNotFound)
-	_, err = s.GetDedup(ctx, "e2", "ct-1", "client")
-	wantErr(t, "GetDedup other execution", err, store.ErrNotFound)
-
-	// A replay of the same tokens keeps the first response.
-	update(t, s, e, store.Mutation{Dedup: &store.DedupRow{
-		ExecutionID: "e1", CheckpointToken: "ct-1", ClientToken: "client", Created: at(2 * time.Hour), Response: []byte("replayed"),
-	}})
-	if d, err := s.GetDedup(ctx, "e1", "ct-1", "client"); err != nil || string(d.Response) != "resp-1" || !d.Created.Equal(t0) {
-		t.Fatalf("after replay: %+v, %v; want the first response", d, err)
-	}
-
-	n, err := s.PruneDedup(ctx, at(time.Minute))
-	if err != nil || n != 1 {
-		t.Fatalf("PruneDedup = %d, %v; want 1", n, err)
-	}
-	_, err = s.GetDedup(ctx, "e1", "ct-1", "client")
-	wantErr(t, "GetDedup after prune", err, store.ErrNotFound)
-	if _, err := s.GetDedup(ctx, "e1", "ct-2", "client"); err != nil {
-		t.Fatalf("prune removed a newer row: %v", err)
-	}
-	// The bound is exclusive.
-	if n, err := s.PruneDedup(ctx, at(time.Hour)); err != nil || n != 0 {
-		t.Fatalf("PruneDedup at the row's creation time = %d, %v; want 0", n, err)
-	}
-	if n, err := s.PruneDedup(ctx, at(time.Hour+time.Nanosecond)); err != nil || n != 1 {
-		t.Fatalf("PruneDedup past the row's creation time = %d, %v; want 1", n, err)
 	}
 }
 
