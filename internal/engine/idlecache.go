@@ -82,13 +82,6 @@ func (c *idleCache) drop(id string) {
 	}
 }
 
-// len reports the number of cached executions and their estimated bytes.
-func (c *idleCache) len() (int, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len(), c.bytes
-}
-
 func (c *idleCache) remove(el *list.Element) {
 	e := el.Value.(*idleEntry)
 	c.lru.Remove(el)

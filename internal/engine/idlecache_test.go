@@ -84,3 +84,10 @@ func TestIdleCacheDropAndReplace(t *testing.T) {
 		t.Fatal("take after drop found the state")
 	}
 }
+
+// len reports the number of cached executions and their estimated bytes.
+func (c *idleCache) len() (int, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len(), c.bytes
+}
