@@ -314,6 +314,14 @@ func listenSocket(path string, log *slog.Logger) net.Listener {
 		log.Warn("no Unix socket", "path", path, "err", err)
 		return nil
 	}
+	// Only the server's own user (its function processes) connects, as
+	// only it reads the data directory's secret; the umask decides
+	// nothing.
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		log.Warn("no Unix socket: cannot restrict it to this user", "path", path, "err", err)
+		return nil
+	}
 	return ln
 }
 

@@ -78,6 +78,10 @@ func TestUnixSocket(t *testing.T) {
 	if got := first.SocketPath(); got != path {
 		t.Fatalf("SocketPath = %q, want %q", got, path)
 	}
+	// Whatever the umask, only this user may connect.
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
+		t.Errorf("socket %v (%v), want a socket with mode 0600", fi.Mode(), err)
+	}
 	health := func() error {
 		c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
