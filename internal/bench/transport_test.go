@@ -223,8 +223,16 @@ func TestWireClientOverSocket(t *testing.T) {
 			t.Errorf("request reached the server over %q (%v), want %q", got, err, tc.want)
 		}
 	}
-	if https := newWireClient("https://127.0.0.1:1", 1, &measurements{}); https.overSocket(sock, 1) != nil {
-		t.Error("overSocket of a client without the lean transport is not nil")
+	// A client without the lean transport (https) gets no socket client:
+	// functionClient refuses, for the socket transports only.
+	https := newWireClient("https://127.0.0.1:1", 1, &measurements{})
+	for _, want := range []string{TransportUnixHTTP, TransportMux} {
+		if fc, _, err := functionClient(context.Background(), https, sock, want, 1); err == nil || fc != nil {
+			t.Errorf("functionClient(https, %s) = %v, %v; want an error", want, fc, err)
+		}
+	}
+	if fc, transport, err := functionClient(context.Background(), https, sock, "", 1); err != nil || fc != https || transport != TransportTCP {
+		t.Errorf("functionClient(https, default) = %v, %q, %v; want the client itself over tcp", fc, transport, err)
 	}
 }
 

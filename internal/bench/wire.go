@@ -126,12 +126,9 @@ func newWireClient(base string, conns int, m *measurements) *wireClient {
 }
 
 // overSocket returns a client for the same server that sends its requests
-// over the server's Unix socket at path; nil if c does not use the lean
-// transport (https, or a base URL with a path).
+// over the server's Unix socket at path. c must use the lean transport
+// (functionClient checks).
 func (c *wireClient) overSocket(path string, conns int) *wireClient {
-	if c.lean == nil {
-		return nil
-	}
 	lean := newLeanTransport(c.lean.host, conns)
 	lean.socket = path
 	return &wireClient{base: c.base, http: &http.Client{Transport: &timingTransport{next: lean, m: c.m}}, lean: lean, m: c.m}

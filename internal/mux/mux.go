@@ -359,13 +359,13 @@ func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []
 	if n < 4 || n > MaxFrame {
 		return 0, nil, fmt.Errorf("mux: frame length %d", n)
 	}
-	// The length is the peer's word: memory is taken as the bytes arrive,
-	// at most doubling what has arrived, so that a frame announced large
-	// and never sent costs little.
 	if nc != nil && br.Buffered() < n {
 		stalled := time.AfterFunc(timeout, func() { nc.Close() })
 		defer stalled.Stop()
 	}
+	// The length is the peer's word: memory is taken as the bytes arrive,
+	// at most doubling what has arrived, so that a frame announced large
+	// and never sent costs little.
 	frame := make([]byte, 0, min(n, frameChunk))
 	for len(frame) < n {
 		if len(frame) == cap(frame) {

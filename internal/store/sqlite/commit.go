@@ -510,7 +510,8 @@ func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64, cached *cache
 	return ok, err
 }
 
-// writeChildren writes a mutation's timers, operations and events, once its execution row, whose pk is pk, is written.
+// writeChildren writes a mutation's timers, operations and events, once
+// its execution row, whose pk is pk, is written.
 func writeChildren(st *stmtSet, m *store.Mutation, pk int64) error {
 	e := &m.Execution
 	if m.DeleteAllTimers {
