@@ -9,9 +9,11 @@ import (
 )
 
 // TestServerGCTarget checks, on a real `duro serve` process, that Duro
-// runs Go's garbage collector at its own target unless GOGC chooses one:
-// the process reports the target it runs with as go_gc_gogc_percent on
-// /metrics.
+// runs Go's garbage collector at its own targets unless GOGC chooses one:
+// a heap goal of at least 128 MiB while the live heap is small, and at
+// least 200 % (cmd/duro defaultGCPercent and heapFloor). The process
+// reports them on /metrics as go_gc_gogc_percent and
+// go_memstats_next_gc_bytes.
 func TestServerGCTarget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds duro and runs it as a child process")
@@ -19,10 +21,14 @@ func TestServerGCTarget(t *testing.T) {
 	bin := procBuildDuro(t)
 	for _, tc := range []struct {
 		gogc string
-		want float64
+		// the GC percent: exactly want, or at least want when atLeast
+		want    float64
+		atLeast bool
+		// the least heap goal, in bytes
+		goal float64
 	}{
-		{"", 200}, // Duro's default (cmd/duro defaultGCPercent)
-		{"150", 150},
+		{"", 200, true, 128 << 20}, // Duro's default: the floor's goal, at least 200 %
+		{"150", 150, false, 0},     // the user's choice, untouched
 	} {
 		t.Setenv("GOGC", tc.gogc)
 		p := procStartDuro(t, bin, t.TempDir(), "duro GOGC="+tc.gogc)
@@ -31,8 +37,11 @@ func TestServerGCTarget(t *testing.T) {
 		if !ok || !found {
 			t.Fatalf("GOGC=%q: no go_gc_gogc_percent on /metrics", tc.gogc)
 		}
-		if got != tc.want {
-			t.Errorf("GOGC=%q: go_gc_gogc_percent = %v, want %v", tc.gogc, got, tc.want)
+		if got != tc.want && !(tc.atLeast && got > tc.want) {
+			t.Errorf("GOGC=%q: go_gc_gogc_percent = %v, want %v (at least: %v)", tc.gogc, got, tc.want, tc.atLeast)
+		}
+		if goal := m["go_memstats_next_gc_bytes"]; goal < tc.goal {
+			t.Errorf("GOGC=%q: go_memstats_next_gc_bytes = %v, want at least %v", tc.gogc, goal, tc.goal)
 		}
 		_ = p.cmd.Process.Kill()
 		<-p.exited
