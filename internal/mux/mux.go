@@ -278,7 +278,12 @@ func (l *Listener) serve(nc net.Conn, br *bufio.Reader) {
 		// for a closed connection, the requests it sent are cancelled.
 		// On Shutdown they finish.
 		cancel()
-		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		switch {
+		case errors.Is(err, errFrameStalled):
+			// A peer that hangs mid-frame is broken or hostile: worth
+			// seeing without debug logging.
+			l.log.Warn("multiplexed connection cut", "err", err)
+		case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
 			l.log.Debug("multiplexed connection ended", "err", err)
 		}
 	}
@@ -359,9 +364,14 @@ func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []
 	if n < 4 || n > MaxFrame {
 		return 0, nil, fmt.Errorf("mux: frame length %d", n)
 	}
+	var stalled *atomic.Bool
 	if nc != nil && br.Buffered() < n {
-		stalled := time.AfterFunc(timeout, func() { nc.Close() })
-		defer stalled.Stop()
+		stalled = new(atomic.Bool)
+		t := time.AfterFunc(timeout, func() {
+			stalled.Store(true)
+			nc.Close()
+		})
+		defer t.Stop()
 	}
 	// The length is the peer's word: memory is taken as the bytes arrive,
 	// at most doubling what has arrived, so that a frame announced large
@@ -374,11 +384,18 @@ func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []
 		m, err := io.ReadFull(br, frame[len(frame):min(n, cap(frame))])
 		frame = frame[:len(frame)+m]
 		if err != nil {
+			if stalled != nil && stalled.Load() {
+				return 0, nil, fmt.Errorf("%w: %d of %d bytes in %v", errFrameStalled, len(frame), n, timeout)
+			}
 			return 0, nil, fmt.Errorf("mux: read frame: %w", err)
 		}
 	}
 	return binary.BigEndian.Uint32(frame[:4]), frame[4:], nil
 }
+
+// errFrameStalled ends a connection whose peer stopped sending in the
+// middle of a frame.
+var errFrameStalled = errors.New("mux: a frame stopped arriving")
 
 // frameChunk is what readFrame allocates before a frame's bytes arrive:
 // most frames (checkpoints, their answers) fit.

@@ -314,7 +314,8 @@ func TestStalledFrameClosesTheConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	const timeout = 100 * time.Millisecond
-	l := split(ln, http.HandlerFunc(echo), slog.New(slog.DiscardHandler), timeout)
+	var logged lockedBuffer
+	l := split(ln, http.HandlerFunc(echo), slog.New(slog.NewTextHandler(&logged, nil)), timeout)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -351,6 +352,37 @@ func TestStalledFrameClosesTheConnection(t *testing.T) {
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Errorf("closed after %v, want about %v", waited, timeout)
 	}
+
+	// The cut is logged at the default level, saying why.
+	want := "a frame stopped arriving: 10 of 100 bytes" // the id and "GET /x"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logged.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q, want a warning with %q", logged.String(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if out := logged.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "multiplexed connection cut") {
+		t.Errorf("log %q, want a WARN line \"multiplexed connection cut\"", out)
+	}
+}
+
+// lockedBuffer is a log destination that a test reads while the server
+// writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // flakyListener fails its first accepts, as a listener out of file
