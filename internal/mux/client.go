@@ -82,11 +82,9 @@ func (c *Client) Do(ctx context.Context, method, target string, header http.Head
 	c.pending[id] = ch
 	c.mu.Unlock()
 
-	f := encodeFrame(id, method+" "+target, header, body)
-
 	c.queued.Add(1)
 	c.wmu.Lock()
-	_, err := c.bw.Write(f)
+	err := writeFrame(c.bw, id, frameHead{method: method, target: target}, header, body)
 	if c.queued.Add(-1) == 0 && err == nil {
 		err = c.bw.Flush()
 	}

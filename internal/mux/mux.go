@@ -244,13 +244,13 @@ type conn struct {
 	c      net.Conn
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
-	out    chan []byte    // encoded answers, for the writer
+	out    chan outFrame  // answers, for the writer
 	reqs   sync.WaitGroup // requests being handled
 }
 
 func (l *Listener) serve(nc net.Conn, br *bufio.Reader) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{l: l, c: nc, ctx: ctx, cancel: cancel, out: make(chan []byte, 256)}
+	c := &conn{l: l, c: nc, ctx: ctx, cancel: cancel, out: make(chan outFrame, 256)}
 	l.mu.Lock()
 	select {
 	case <-l.closed:
@@ -483,7 +483,22 @@ func (c *conn) handle(id uint32, r *http.Request) {
 		}()
 		c.l.handler.ServeHTTP(w, r)
 	}()
-	c.out <- w.frame(id)
+	c.out <- outFrame{id, w}
+}
+
+// outFrame is an answer queued for the writer.
+type outFrame struct {
+	id uint32
+	w  *responseWriter
+}
+
+// write writes the answer into bw.
+func (f outFrame) write(bw *bufio.Writer) error {
+	status := f.w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return writeFrame(bw, f.id, frameHead{status: status}, f.w.header, f.w.body.Bytes())
 }
 
 // writeLoop writes the answers, as many as are queued in one write.
@@ -495,7 +510,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		if broken {
 			continue // drain, so that handlers never block
 		}
-		_, err := bw.Write(f)
+		err := f.write(bw)
 	more:
 		for err == nil {
 			select {
@@ -503,7 +518,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 				if !ok {
 					break more
 				}
-				_, err = bw.Write(g)
+				err = g.write(bw)
 			default:
 				break more
 			}
@@ -543,34 +558,56 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 // Flush is a no-op: the answer goes out whole when the handler returns.
 func (w *responseWriter) Flush() {}
 
-// frame encodes the answer for request id.
-func (w *responseWriter) frame(id uint32) []byte {
-	status := w.status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	return encodeFrame(id, strconv.Itoa(status), w.header, w.body.Bytes())
+// frameHead is a frame's first line: a request line (method and target)
+// or, when method is empty, an answer's status.
+type frameHead struct {
+	method, target string
+	status         int
 }
 
-// encodeFrame encodes a frame: its length, id, first line (a request line
-// or a status), the header lines, the empty line and the body.
-func encodeFrame(id uint32, first string, header http.Header, body []byte) []byte {
-	b := make([]byte, 8, 8+len(first)+64+len(body))
-	binary.BigEndian.PutUint32(b[4:], id)
-	b = append(b, first...)
-	b = append(b, '\n')
+// writeFrame writes a frame into bw: its length, id, first line, the
+// header lines, the empty line and the body. The length is counted first
+// so that the frame goes into the writer's buffer without being assembled
+// anywhere else.
+func writeFrame(bw *bufio.Writer, id uint32, head frameHead, header http.Header, body []byte) error {
+	first := len(head.method) + 1 + len(head.target)
+	if head.method == "" {
+		var d [20]byte
+		first = len(strconv.AppendInt(d[:0], int64(head.status), 10))
+	}
+	n := 4 + first + 1 + 1 + len(body)
 	for k, vs := range header {
 		for _, v := range vs {
-			b = append(b, k...)
-			b = append(b, ": "...)
-			b = append(b, headerValue(v)...)
-			b = append(b, '\n')
+			n += len(k) + 2 + len(headerValue(v)) + 1
 		}
 	}
+	// The length, id and first line go straight into the writer's buffer
+	// (AvailableBuffer: nothing is allocated unless it is nearly full).
+	b := bw.AvailableBuffer()
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b = binary.BigEndian.AppendUint32(b, id)
+	if head.method == "" {
+		b = strconv.AppendInt(b, int64(head.status), 10)
+	} else {
+		b = append(b, head.method...)
+		b = append(b, ' ')
+		b = append(b, head.target...)
+	}
 	b = append(b, '\n')
-	b = append(b, body...)
-	binary.BigEndian.PutUint32(b[:4], uint32(len(b)-4))
-	return b
+	bw.Write(b)
+	for k, vs := range header {
+		for _, v := range vs {
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			bw.WriteString(headerValue(v))
+			bw.WriteByte('\n')
+		}
+	}
+	bw.WriteByte('\n')
+	// A bufio.Writer keeps its first error and returns it from every later
+	// call, so the last write's error is the frame's.
+	_, err := bw.Write(body)
+	return err
 }
 
 // headerValue keeps a value on its line.
