@@ -246,11 +246,12 @@ type conn struct {
 	cancel context.CancelFunc
 	out    chan outFrame  // answers, for the writer
 	reqs   sync.WaitGroup // requests being handled
+	remote string         // the requests' RemoteAddr
 }
 
 func (l *Listener) serve(nc net.Conn, br *bufio.Reader) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{l: l, c: nc, ctx: ctx, cancel: cancel, out: make(chan outFrame, 256)}
+	c := &conn{l: l, c: nc, ctx: ctx, cancel: cancel, out: make(chan outFrame, 256), remote: "mux@" + nc.RemoteAddr().String()}
 	l.mu.Lock()
 	select {
 	case <-l.closed:
@@ -425,7 +426,8 @@ func (c *conn) request(p []byte) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.ParseRequestURI(string(target))
+	uri := string(target)
+	u, err := url.ParseRequestURI(uri)
 	if err != nil {
 		return nil, fmt.Errorf("mux: request target: %w", err)
 	}
@@ -435,14 +437,30 @@ func (c *conn) request(p []byte) (*http.Request, error) {
 	}
 	header.Del("Host")
 	r := (&http.Request{
-		Method: string(method), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: header, Body: http.NoBody, Host: host, RequestURI: string(target),
-		RemoteAddr: "mux@" + c.c.RemoteAddr().String(),
+		Method: methodString(method), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: http.NoBody, Host: host, RequestURI: uri,
+		RemoteAddr: c.remote,
 	}).WithContext(c.ctx)
 	if len(body) > 0 {
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
 	return r, nil
+}
+
+// methodString returns the method as a string, without allocating one for
+// the methods the API uses.
+func methodString(m []byte) string {
+	switch string(m) { // compared without a conversion
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodDelete:
+		return http.MethodDelete
+	}
+	return string(m)
 }
 
 // parseHeader reads header lines up to the empty line and returns them and

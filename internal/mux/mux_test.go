@@ -692,3 +692,32 @@ func TestWriteFrameReadsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestFields checks what a handler sees of a multiplexed request
+// beyond its echo: the method, a common one or not, and the connection's
+// address, the same for every request on it.
+func TestRequestFields(t *testing.T) {
+	type seen struct{ method, remote string }
+	got := make(chan seen, 2)
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- seen{r.Method, r.RemoteAddr}
+	}))
+	c := dial(t, path)
+	var remotes []string
+	for _, method := range []string{http.MethodPost, "PATCH"} {
+		if _, err := c.Do(context.Background(), method, "/x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		s := <-got
+		if s.method != method {
+			t.Errorf("method %q, want %q", s.method, method)
+		}
+		if !strings.HasPrefix(s.remote, "mux@") {
+			t.Errorf("RemoteAddr %q, want mux@ and the socket's peer address", s.remote)
+		}
+		remotes = append(remotes, s.remote)
+	}
+	if remotes[0] != remotes[1] {
+		t.Errorf("RemoteAddr %q then %q on one connection", remotes[0], remotes[1])
+	}
+}
