@@ -2,9 +2,6 @@ package sqlite
 
 import (
 	"fmt"
-	"os"
-
-	"golang.org/x/sys/unix"
 	"sync"
 	"unsafe"
 
@@ -232,16 +229,6 @@ func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
 	if rc := flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	if rawSync {
-		f := (*sqlite3.TunixFile)(cPointer(pFile))
-		if f.FctrlFlags&sqlite3.UNIXFILE_DIRSYNC == 0 {
-			if _, _, e := unix.RawSyscall(unix.SYS_FSYNC, uintptr(f.Fh), 0, 0); e != 0 {
-				f.FlastErrno = int32(e)
-				return sqlite3.SQLITE_IOERR_FSYNC
-			}
-			return sqlite3.SQLITE_OK
-		}
-	}
 	fn := baseMethods(pFile).FxSync
 	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&fn)))(tls, pFile, flags)
 }
@@ -339,5 +326,3 @@ func walUnfetch(tls *libc.TLS, pFile uintptr, iOfst int64, p uintptr) int32 {
 	}
 	return (*(*func(*libc.TLS, uintptr, int64, uintptr) int32)(unsafe.Pointer(&fn)))(tls, pFile, iOfst, p)
 }
-
-var rawSync = os.Getenv("DURO_RAWSYNC") == "1"
