@@ -31,10 +31,10 @@ func main() {
 // collection every few MB of requests. 200 halved how often (2-4 % more
 // checkpoints per second, bench/README.md, seventh session); the floor
 // makes them rarer still while the live heap is small (a collection every
-// ~0.6 s instead of every 140 ms at 8,500 checkpoints/s; the open loop's
-// p99 median 10.1 against 16.8 ms over eleven alternated pairs,
-// fourteenth session), for about 60 MB more memory under load. GOMEMLIMIT
-// still caps the goal.
+// ~0.6 s instead of every 140 ms at 8,500 checkpoints/s; with a goal of
+// that size the open loop's p99 had a median of 10.1 against 16.8 ms over
+// eleven alternated pairs, bench/README.md, fourteenth session), for about
+// 70 MB more memory under load. GOMEMLIMIT still caps the goal.
 const (
 	defaultGCPercent = 200
 	heapFloor        = 128 << 20
