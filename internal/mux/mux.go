@@ -596,7 +596,7 @@ func writeFrame(bw *bufio.Writer, id uint32, head frameHead, header http.Header,
 	n := 4 + first + 1 + 1 + len(body)
 	for k, vs := range header {
 		for _, v := range vs {
-			n += len(k) + 2 + len(headerValue(v)) + 1
+			n += len(k) + 2 + len(v) + 1
 		}
 	}
 	// The length, id and first line go straight into the writer's buffer
@@ -617,7 +617,7 @@ func writeFrame(bw *bufio.Writer, id uint32, head frameHead, header http.Header,
 		for _, v := range vs {
 			bw.WriteString(k)
 			bw.WriteString(": ")
-			bw.WriteString(headerValue(v))
+			writeHeaderValue(bw, v)
 			bw.WriteByte('\n')
 		}
 	}
@@ -628,15 +628,17 @@ func writeFrame(bw *bufio.Writer, id uint32, head frameHead, header http.Header,
 	return err
 }
 
-// headerValue keeps a value on its line.
-func headerValue(v string) string {
-	if !strings.ContainsAny(v, "\r\n") {
-		return v
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
+// writeHeaderValue writes v with each CR and LF byte turned into a space,
+// so that it stays on its line and takes len(v) bytes.
+func writeHeaderValue(bw *bufio.Writer, v string) {
+	for {
+		i := strings.IndexAny(v, "\r\n")
+		if i < 0 {
+			bw.WriteString(v)
+			return
 		}
-		return r
-	}, v)
+		bw.WriteString(v[:i])
+		bw.WriteByte(' ')
+		v = v[i+1:]
+	}
 }

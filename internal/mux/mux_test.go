@@ -656,7 +656,7 @@ func TestWriteFrameReadsBack(t *testing.T) {
 			bw := bufio.NewWriterSize(&out, 64<<10)
 			bw.WriteString("before") // a frame can start anywhere in the buffer
 			body := bytes.Repeat([]byte("z"), tc.body)
-			header := http.Header{"Content-Type": {"application/json"}, "X-Two": {"1", "line\r\nbreak"}}
+			header := http.Header{"Content-Type": {"application/json"}, "X-Two": {"1", "line\r\nbreak"}, "X-Raw": {"\xff\r\n\xfe"}}
 			if err := writeFrame(bw, 7, tc.head, header, body); err != nil {
 				t.Fatal(err)
 			}
@@ -679,7 +679,7 @@ func TestWriteFrameReadsBack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := http.Header{"Content-Type": {"application/json"}, "X-Two": {"1", "line  break"}}
+			want := http.Header{"Content-Type": {"application/json"}, "X-Two": {"1", "line  break"}, "X-Raw": {"\xff  \xfe"}} // bytes kept as they are
 			if fmt.Sprint(h) != fmt.Sprint(want) {
 				t.Errorf("header %v, want %v", h, want)
 			}
