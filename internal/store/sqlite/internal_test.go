@@ -304,6 +304,10 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		`CREATE TABLE dedup (execution_pk BIGINT NOT NULL, checkpoint_token TEXT NOT NULL, client_token TEXT NOT NULL,
 			created_ns BIGINT NOT NULL, response BLOB, PRIMARY KEY (execution_pk, checkpoint_token, client_token))`,
 		`CREATE INDEX dedup_by_created ON dedup (created_ns)`,
+		// The console's cross-function indexes.
+		`CREATE INDEX executions_all_by_start ON executions (start_ns, id)`,
+		`CREATE INDEX executions_by_status ON executions (status, start_ns, id)`,
+		`CREATE INDEX executions_by_name ON executions (name, start_ns, id)`,
 	} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -318,7 +322,8 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	for _, name := range []string{"operations_by_seq", "timers_by_due", "executions_by_lease_owner", "dedup", "dedup_by_created"} {
+	for _, name := range []string{"operations_by_seq", "timers_by_due", "executions_by_lease_owner", "dedup", "dedup_by_created",
+		"executions_all_by_start", "executions_by_status", "executions_by_name"} {
 		var n int
 		if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = ?`, name).Scan(&n); err != nil {
 			t.Fatalf("look for %s: %v", name, err)

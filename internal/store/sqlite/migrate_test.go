@@ -95,7 +95,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatalf("%d version 1 tables or indexes left (%v)", leftovers, err)
 	}
 	for _, index := range []string{"executions_by_start", "executions_by_lease_until",
-		"executions_by_status", "executions_by_function_status", "timers_by_due_key"} {
+		"executions_by_function_status", "timers_by_due_key"} {
 		var n int
 		if err := s.reader.QueryRowContext(ctx,
 			`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ? AND tbl_name IN ('executions', 'timers')`,

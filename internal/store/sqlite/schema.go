@@ -153,20 +153,6 @@ var schemaLogs = []string{
 		ON logs (time_ns)`,
 }
 
-// schemaConsole adds the indexes of the cross-function execution listing
-// (ListAllExecutions, the web console's list): newest first over every
-// function, by status and by execution name. Like schemaLogs it is
-// additive and goes in without a version bump; CREATE INDEX IF NOT EXISTS
-// builds them once on an existing database.
-var schemaConsole = []string{
-	`CREATE INDEX IF NOT EXISTS executions_all_by_start
-		ON executions (start_ns, id)`,
-	`CREATE INDEX IF NOT EXISTS executions_by_status
-		ON executions (status, start_ns, id)`,
-	`CREATE INDEX IF NOT EXISTS executions_by_name
-		ON executions (name, start_ns, id)`,
-}
-
 // schemaIndexes revises indexes; like schemaLogs it needs no version bump.
 // A listing of one function by status (ListDurableExecutionsByFunction with
 // Statuses) otherwise walked every execution of that status of every
@@ -182,6 +168,15 @@ var schemaConsole = []string{
 // index cost a B-tree insert, and a page in the WAL, for every new
 // operation on the checkpoint path.
 //
+// The console's three cross-function indexes (executions_all_by_start,
+// executions_by_status, executions_by_name) are gone: ListAllExecutions
+// merges per-function listings instead (executions.go), served by
+// executions_by_start, executions_by_function_status and the unique
+// (function_name, name) index. Every new execution cost an entry in each of
+// the three, every finished one two more in executions_by_status: under
+// checkpoint load, 4.5 of the 42 pages an average transaction wrote to the
+// WAL (bench/README.md, fifteenth session).
+//
 // The dedup table (stored checkpoint responses, with its index) is gone
 // too: the engine never wrote it, keeping the last accepted checkpoint's
 // answer in the execution's own record instead (a ClientToken retry can
@@ -192,6 +187,9 @@ var schemaIndexes = []string{
 	`DROP INDEX IF EXISTS timers_by_due`,
 	`DROP INDEX IF EXISTS operations_by_seq`,
 	`DROP INDEX IF EXISTS executions_by_lease_owner`,
+	`DROP INDEX IF EXISTS executions_all_by_start`,
+	`DROP INDEX IF EXISTS executions_by_status`,
+	`DROP INDEX IF EXISTS executions_by_name`,
 	`CREATE INDEX IF NOT EXISTS executions_by_function_status
 		ON executions (function_name, status, start_ns, id)`,
 }
@@ -258,7 +256,7 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (err error) {
 			return fmt.Errorf("migrate: record schema version: %w", err)
 		}
 	}
-	for _, stmts := range [][]string{schemaTableIndexes, schemaLogs, schemaConsole, schemaIndexes} {
+	for _, stmts := range [][]string{schemaTableIndexes, schemaLogs, schemaIndexes} {
 		if err := exec(stmts); err != nil {
 			return err
 		}
