@@ -412,7 +412,7 @@ func writeExecution(st *stmtSet, m *store.Mutation) (int64, error) {
 
 	if m.Create {
 		res, err := st.insertExecution.exec(
-			e.ID, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+			e.ID, storedARN(e), e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 			toNanos(e.StartTime), toNanos(e.EndTime), int64(1),
 			e.LeaseOwner, toNanos(e.LeaseUntil), e.Data)
 		if isUniqueViolation(err) {
@@ -489,17 +489,17 @@ func updateExecution(st *stmtSet, e *store.ExecutionRow, pk int64, cached *cache
 		}
 	}
 	if ok, err := updatedRow(st.updateExecutionData, e.ID, e.Revision+1, e.Data,
-		pk, e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+		pk, e.ID, e.Revision, storedARN(e), e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 		toNanos(e.StartTime), toNanos(e.EndTime), e.LeaseOwner, toNanos(e.LeaseUntil)); err != nil || ok {
 		return ok, err
 	}
 	if ok, err := updatedRow(st.updateExecutionState, e.ID, e.Revision+1, e.Data, e.Status, toNanos(e.EndTime),
 		e.LeaseOwner, toNanos(e.LeaseUntil),
-		pk, e.ID, e.Revision, e.ARN, e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime)); err != nil || ok {
+		pk, e.ID, e.Revision, storedARN(e), e.FunctionName, e.FunctionVersion, e.Name, toNanos(e.StartTime)); err != nil || ok {
 		return ok, err
 	}
 	ok, err := updatedRow(st.updateExecution, e.ID,
-		e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.Status,
+		storedARN(e), e.FunctionName, e.FunctionVersion, e.Name, e.Status,
 		toNanos(e.StartTime), toNanos(e.EndTime), e.Revision+1,
 		e.LeaseOwner, toNanos(e.LeaseUntil), e.Data,
 		pk, e.ID, e.Revision)

@@ -32,6 +32,7 @@ func scanExecution(sc scanner) (store.ExecutionRow, error) {
 		return store.ExecutionRow{}, err
 	}
 	e.StartTime, e.EndTime, e.LeaseUntil = fromNanos(startNs), fromNanos(endNs), fromNanos(until)
+	e.ARN = loadedARN(e.ARN, e.FunctionName, e.FunctionVersion, e.Name, e.ID)
 	return e, nil
 }
 
@@ -341,9 +342,13 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	var pk int64
-	var arn string
-	err = tx.QueryRowContext(ctx, `DELETE FROM executions WHERE id = ? RETURNING pk, arn`, id).Scan(&pk, &arn)
+	var (
+		pk                     int64
+		arn, fn, version, name string
+	)
+	err = tx.QueryRowContext(ctx, `DELETE FROM executions WHERE id = ? RETURNING pk, arn, function_name, function_version, name`,
+		id).Scan(&pk, &arn, &fn, &version, &name)
+	arn = loadedARN(arn, fn, version, name, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite store: delete execution %q: %w", id, store.ErrNotFound)
 	}
