@@ -308,6 +308,8 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		`CREATE INDEX executions_all_by_start ON executions (start_ns, id)`,
 		`CREATE INDEX executions_by_status ON executions (status, start_ns, id)`,
 		`CREATE INDEX executions_by_name ON executions (name, start_ns, id)`,
+		// The version before the compact rows.
+		`UPDATE schema_version SET version = 2`,
 	} {
 		if _, err := s.writer.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -331,6 +333,10 @@ func TestSchemaRevisionsApplyToOldDatabases(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s still exists after Open", name)
 		}
+	}
+	var version int64
+	if err := s.reader.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != schemaVersion {
+		t.Errorf("schema version after Open = %d, %v; want %d", version, err, schemaVersion)
 	}
 	got, err := s.ListOperations(ctx, "e1", 0, 0)
 	if err != nil || len(got) != 2 || got[0].OperationID != "b" || got[1].OperationID != "a" {

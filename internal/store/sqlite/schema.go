@@ -17,7 +17,14 @@ import (
 // 36-character ID: the index entries a checkpoint writes are a few bytes
 // instead of about 50, so the entries of the executions in flight share
 // fewer pages, and a group commit writes fewer pages to the WAL.
-const schemaVersion = 2
+//
+// Version 3 changes no table, only what rows hold: the arn column keeps an
+// ARN's prefix when the row's other columns spell the rest (arn.go), and
+// the engine's record leaves out what the row says already. Version 2 rows
+// read as they are, so a version 2 database only has its number raised;
+// but a build that knows only version 2 would misread version 3 rows, and
+// the number is what makes it refuse them.
+const schemaVersion = 3
 
 // schemaTables creates the tables of the current schema, and schemaTableIndexes
 // their indexes (apart, so that a migration can create the indexes once
@@ -241,6 +248,11 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (err error) {
 				return err
 			}
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, schemaVersion); err != nil {
+			return fmt.Errorf("migrate: record schema version: %w", err)
+		}
+	}
+	if current == 2 {
 		if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, schemaVersion); err != nil {
 			return fmt.Errorf("migrate: record schema version: %w", err)
 		}
