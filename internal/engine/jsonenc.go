@@ -294,7 +294,7 @@ func (r *opRecord) appendJSON(b []byte) []byte {
 // appendJSON appends the execution record as stored.
 func (d *execData) appendJSON(b []byte) ([]byte, error) {
 	o := openObject(b)
-	o.optStr("fa", d.FunctionArn)
+	o.str("fa", d.FunctionArn)
 	o.strPtr("in", d.Input)
 	o.str("ih", d.InputHash)
 	o.strPtr("re", d.Result)
@@ -312,9 +312,6 @@ func (d *execData) appendJSON(b []byte) ([]byte, error) {
 	}
 	o.int("et", int64(d.ExecutionTimeout))
 	o.int("rd", int64(d.RetentionDays))
-	if d.DurableConfigImplied {
-		o.bool("dx", true)
-	}
 	o.int("ne", d.NextEventID)
 	o.int("no", d.NextOpSeq)
 	o.int("cs", d.ChangeSeq)

@@ -52,7 +52,6 @@ func (e *Engine) GetExecution(ctx context.Context, arn string, includeData bool)
 	if err := json.Unmarshal(row.Data, &d); err != nil {
 		return ExecutionDescription{}, internalError("decode execution", err)
 	}
-	d.restore(&row)
 	input := d.Input
 	if includeData {
 		op, err := e.store.GetOperation(ctx, ref.ID, ref.ID)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
@@ -16,9 +15,7 @@ import (
 
 // execData is the engine-owned part of an execution row.
 type execData struct {
-	// FunctionArn is the qualified function ARN. It is stored only when
-	// the execution's ARN does not spell it (see compact).
-	FunctionArn string `json:"fa,omitempty"`
+	FunctionArn string `json:"fa"` // qualified
 	// Input is only read: executions started by earlier versions kept
 	// their input here too, and this record is rewritten by every
 	// checkpoint, which a large input made expensive. The input lives in
@@ -33,9 +30,6 @@ type execData struct {
 	DurableConfig    *DurableConfig `json:"dc,omitempty"`
 	ExecutionTimeout int32          `json:"et"`
 	RetentionDays    int32          `json:"rd"`
-	// DurableConfigImplied, in a stored record, stands for a DurableConfig
-	// of just ExecutionTimeout and RetentionDays (see compact).
-	DurableConfigImplied bool `json:"dx,omitempty"`
 
 	NextEventID int64 `json:"ne"`
 	NextOpSeq   int64 `json:"no"`
@@ -211,44 +205,8 @@ func (s *execState) reset() {
 	s.events, s.setTimers, s.delTimers, s.fired, s.delAll, s.extra = nil, nil, nil, nil, false, nil
 }
 
-// compact returns d as stored for row: without what row spells already.
-// Every checkpoint rewrites the execution's row, and the fewer bytes it
-// holds, the more rows share a page (see the store's compact ARN): the
-// qualified function ARN is the execution ARN's prefix, and the usual
-// DurableConfig repeats the timeout and retention next to it.
-func (d execData) compact(row *store.ExecutionRow) execData {
-	if fa, ok := functionArnOf(row); ok && fa == d.FunctionArn {
-		d.FunctionArn = ""
-	}
-	if c := d.DurableConfig; c != nil && c.KMSKeyArn == nil &&
-		c.ExecutionTimeout != nil && *c.ExecutionTimeout == d.ExecutionTimeout &&
-		c.RetentionPeriodInDays != nil && *c.RetentionPeriodInDays == d.RetentionDays {
-		d.DurableConfig, d.DurableConfigImplied = nil, true
-	}
-	return d
-}
-
-// restore undoes compact on a record read back with row.
-func (d *execData) restore(row *store.ExecutionRow) {
-	if d.FunctionArn == "" {
-		d.FunctionArn, _ = functionArnOf(row)
-	}
-	if d.DurableConfigImplied {
-		timeout, retention := d.ExecutionTimeout, d.RetentionDays
-		d.DurableConfig = &DurableConfig{ExecutionTimeout: &timeout, RetentionPeriodInDays: &retention}
-		d.DurableConfigImplied = false
-	}
-}
-
-// functionArnOf returns the qualified function ARN that row's execution
-// ARN begins with (executionArn's form), if it has that form.
-func functionArnOf(row *store.ExecutionRow) (string, bool) {
-	return strings.CutSuffix(row.ARN, "/durable-execution/"+row.Name+"/"+row.ID)
-}
-
 func (s *execState) mutation(create bool) (store.Mutation, error) {
-	stored := s.data.compact(&s.row)
-	data, err := stored.appendJSON(make([]byte, 0, 512))
+	data, err := s.data.appendJSON(make([]byte, 0, 512))
 	if err != nil {
 		return store.Mutation{}, fmt.Errorf("encode execution: %w", err)
 	}
@@ -281,7 +239,6 @@ func (e *Engine) load(ctx context.Context, execID string) (*execState, error) {
 	if err := json.Unmarshal(row.Data, &s.data); err != nil {
 		return nil, fmt.Errorf("decode execution %s: %w", execID, err)
 	}
-	s.data.restore(&row)
 	rows, err := e.store.ListOperations(ctx, execID, 0, 0)
 	if err != nil {
 		return nil, err
