@@ -19,11 +19,10 @@ import (
 // fewer pages, and a group commit writes fewer pages to the WAL.
 //
 // Version 3 changes no table, only what rows hold: the arn column keeps an
-// ARN's prefix when the row's other columns spell the rest (arn.go), and
-// the engine's record leaves out what the row says already. Version 2 rows
-// read as they are, so a version 2 database only has its number raised;
-// but a build that knows only version 2 would misread version 3 rows, and
-// the number is what makes it refuse them.
+// ARN's prefix when the row's other columns spell the rest (arn.go).
+// Version 2 rows read as they are, so a version 2 database only has its
+// number raised; but a build that knows only version 2 would misread
+// version 3 rows, and the number is what makes it refuse them.
 const schemaVersion = 3
 
 // schemaTables creates the tables of the current schema, and schemaTableIndexes
