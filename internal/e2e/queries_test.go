@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,5 +245,36 @@ func TestListDurableExecutionsByFunction(t *testing.T) {
 	for _, in := range bad {
 		_, err := e.client.ListDurableExecutionsByFunction(ctx(t), &in)
 		apiErr[*types.InvalidParameterValueException](t, err)
+	}
+}
+
+// TestGetDurableExecutionFunctionAndConfig reads an execution's qualified
+// function ARN (the execution ARN's prefix) and its function's
+// DurableConfig back through the wire: a config with both members, and one
+// with the timeout only.
+func TestGetDurableExecutionFunctionAndConfig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	done := func(*durable.Context, json.RawMessage) (any, error) { return "ok", nil }
+	for _, tc := range []struct {
+		fn string
+		dc types.DurableConfig
+	}{
+		{"both-set", types.DurableConfig{ExecutionTimeout: aws.Int32(900), RetentionPeriodInDays: aws.Int32(3)}},
+		{"timeout-only", types.DurableConfig{ExecutionTimeout: aws.Int32(600)}},
+	} {
+		e.durableFunction(tc.fn, &tc.dc, done)
+		out := e.invoke(tc.fn, "run-1", `{}`)
+		arn := aws.ToString(out.DurableExecutionArn)
+		d := e.describe(arn)
+		wantFn := "arn:aws:lambda:us-east-1:123456789012:function:" + tc.fn + ":$LATEST"
+		if aws.ToString(d.FunctionArn) != wantFn || !strings.HasPrefix(arn, wantFn+"/durable-execution/run-1/") {
+			t.Errorf("%s: FunctionArn %q of execution %s, want %q", tc.fn, aws.ToString(d.FunctionArn), arn, wantFn)
+		}
+		if d.DurableConfig == nil || aws.ToInt32(d.DurableConfig.ExecutionTimeout) != aws.ToInt32(tc.dc.ExecutionTimeout) ||
+			(d.DurableConfig.RetentionPeriodInDays == nil) != (tc.dc.RetentionPeriodInDays == nil) ||
+			aws.ToInt32(d.DurableConfig.RetentionPeriodInDays) != aws.ToInt32(tc.dc.RetentionPeriodInDays) {
+			t.Errorf("%s: DurableConfig %+v, want %+v", tc.fn, d.DurableConfig, tc.dc)
+		}
 	}
 }
