@@ -87,8 +87,8 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter) ([]
 // store.Store.
 //
 // Without a function it merges the functions' own listings, read in one
-// snapshot: each function's first f.Limit rows, each served in the
-// listing's order by that function's indexes, merged by (start, ID). A page
+// snapshot: each function's first f.Limit keys, each read in the listing's
+// order from that function's indexes, merged by (start, ID). A page
 // so costs one index range per function, however many executions are
 // stored. Indexes across functions would serve it in one range, but every
 // execution's start, status change and end would then update them too:
@@ -110,16 +110,19 @@ func (s *Store) ListAllExecutions(ctx context.Context, f store.ExecutionFilter) 
 	return out, nil
 }
 
-// functionNamesSQL lists the distinct function names of the executions,
+// functionNamesCTE is a common table expression, fn(name), of the distinct
+// function names of the executions (and a NULL after the last), found by
 // one index seek per name (a loose index scan of the indexes that lead
-// with function_name), not a walk of every execution.
-const functionNamesSQL = `WITH RECURSIVE fn(name) AS (
+// with function_name), not by a walk of every execution.
+const functionNamesCTE = `WITH RECURSIVE fn(name) AS (
 		SELECT MIN(function_name) FROM executions
 		UNION ALL
 		SELECT (SELECT MIN(function_name) FROM executions WHERE function_name > fn.name)
 		FROM fn WHERE fn.name IS NOT NULL
-	)
-	SELECT name FROM fn WHERE name IS NOT NULL`
+	)`
+
+// functionNamesSQL lists the distinct function names of the executions.
+const functionNamesSQL = functionNamesCTE + ` SELECT name FROM fn WHERE name IS NOT NULL`
 
 // listAcrossFunctions is ListAllExecutions without a function, in one read
 // transaction: every function's first f.Limit keys under f (start, ID:
@@ -130,7 +133,7 @@ func (s *Store) listAcrossFunctions(ctx context.Context, f store.ExecutionFilter
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
+	defer tx.Rollback()
 
 	names, err := queryStrings(ctx, tx, functionNamesSQL)
 	if err != nil {

@@ -70,13 +70,8 @@ func (s *Store) observeCommit(start time.Time, commit time.Duration, mutations i
 
 // countExecutionsSQL counts the executions of a status, function by
 // function: each count is a range of executions_by_function_status, the
-// functions found as in ListAllExecutions (functionNamesSQL).
-const countExecutionsSQL = `WITH RECURSIVE fn(name) AS (
-		SELECT MIN(function_name) FROM executions
-		UNION ALL
-		SELECT (SELECT MIN(function_name) FROM executions WHERE function_name > fn.name)
-		FROM fn WHERE fn.name IS NOT NULL
-	)
+// functions found as in ListAllExecutions (functionNamesCTE).
+const countExecutionsSQL = functionNamesCTE + `
 	SELECT COALESCE(SUM((SELECT COUNT(*) FROM executions e WHERE e.function_name = fn.name AND e.status = ?1)), 0)
 	FROM fn WHERE name IS NOT NULL`
 
