@@ -256,6 +256,10 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 			fmt.Fprintf(tw, "store mutation\tp50 / p99 (ms, from /metrics buckets): waiting for the committer %.2f / %.2f, transaction %.2f / %.2f, caller waiting for a CPU %.2f / %.2f\n",
 				p.Queued.P50, p.Queued.P99, p.Transaction.P50, p.Transaction.P99, p.Resumed.P50, p.Resumed.P99)
 		}
+		if r.WALPagesPerTransaction > 0 {
+			fmt.Fprintf(tw, "store WAL\t%.1f pages per transaction, %.2f per checkpoint (from /metrics)\n",
+				r.WALPagesPerTransaction, r.WALPagesPerCheckpoint)
+		}
 		if c := r.StoreCommitSyncMs; c != nil {
 			fmt.Fprintf(tw, "store COMMIT\tp50 %.2f  p90 %.2f  p99 %.2f  max ≤ %.0f ms (WAL write and fsync, from /metrics buckets)\n", c.P50, c.P90, c.P99, c.Max)
 		}

@@ -55,6 +55,11 @@ func TestBenchCommandJSON(t *testing.T) {
 	if busy, commit := num("store_busy_pct"), num("store_commit_pct"); commit <= 0 || commit > busy || busy > 100 {
 		t.Errorf("store_busy_pct %v, store_commit_pct %v: want 0 < commit <= busy <= 100", busy, commit)
 	}
+	// The pages the run's transactions wrote to the WAL, from /metrics:
+	// every transaction writes a few (a leaf of each B-tree it changes).
+	if perTx, perCp := num("wal_pages_per_transaction"), num("wal_pages_per_checkpoint"); perTx < 2 || perCp <= 0 {
+		t.Errorf("wal_pages_per_transaction %v, wal_pages_per_checkpoint %v: want 2 or more, and more than 0", perTx, perCp)
+	}
 	for _, key := range []string{"checkpoint_latency_ms", "wake_lag_ms"} {
 		s, ok := r[key].(map[string]any)
 		if !ok {

@@ -350,6 +350,9 @@ type storeMetrics struct {
 	commits      int64         // mutations they carried
 	busy         time.Duration // time spent in transactions
 	sync         time.Duration // of which in COMMIT (WAL write + fsync)
+	// walPages is duro_store_commit_wal_pages' sum (pages the committed
+	// transactions wrote to the WAL), -1 when the server does not report it.
+	walPages int64
 
 	checkpoints, checkpointErrors int64 // duro_checkpoints_total by outcome
 	updates                       int64 // operation updates they carried
@@ -460,7 +463,7 @@ func (h promHistogram) quantile(q float64) float64 {
 
 // scrapeStoreMetrics reads a server's group-commit counters from /metrics.
 func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, error) {
-	var out storeMetrics
+	out := storeMetrics{walPages: -1}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
 	if err != nil {
 		return out, err
@@ -523,6 +526,8 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 			out.busy = time.Duration(f * float64(time.Second))
 		case "duro_store_commit_sync_seconds_sum":
 			out.sync = time.Duration(f * float64(time.Second))
+		case "duro_store_commit_wal_pages_sum":
+			out.walPages = int64(f)
 		default:
 			continue
 		}

@@ -62,6 +62,8 @@ var (
 	// sizeBuckets count updates per checkpoint and mutations per
 	// transaction (the store batches at most 512).
 	sizeBuckets = []float64{0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512}
+	// pageBuckets are for pages written per transaction.
+	pageBuckets = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
 )
 
 // Metrics is Duro's metrics registry. Create it with New. Its methods are
@@ -86,6 +88,7 @@ type Metrics struct {
 	commitDuration     prometheus.Histogram
 	commitSync         prometheus.Histogram
 	commitBatch        prometheus.Histogram
+	commitWALPages     prometheus.Histogram
 	commitFailures     prometheus.Counter
 	mutationQueued     prometheus.Histogram
 	mutationTxn        prometheus.Histogram
@@ -140,6 +143,9 @@ func New() *Metrics {
 		commitBatch: histogram("store_commit_batch_size",
 			"Mutations per store transaction (group-commit batch size).",
 			sizeBuckets),
+		commitWALPages: histogram("store_commit_wal_pages",
+			"Database pages one committed store transaction wrote to the WAL (each a whole page; the fsync's time grows with them).",
+			pageBuckets),
 		commitFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "store_commit_failures_total",
 			Help: "Store transactions that failed as a whole (every mutation in them failed).",
@@ -167,7 +173,7 @@ func New() *Metrics {
 		m.executionsStarted, m.executionsFinished, m.executionsActive,
 		m.invocations, m.invocationDuration,
 		m.checkpoints, m.checkpointDuration, m.checkpointUpdates,
-		m.commitDuration, m.commitSync, m.commitBatch, m.commitFailures,
+		m.commitDuration, m.commitSync, m.commitBatch, m.commitWALPages, m.commitFailures,
 		m.mutationQueued, m.mutationTxn, m.mutationResumed,
 		m.timerLag,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
@@ -270,6 +276,11 @@ func (m *Metrics) Committed(d, commit time.Duration, mutations int, err error) {
 	m.commitDuration.Observe(seconds(d))
 	m.commitSync.Observe(seconds(commit))
 	m.commitBatch.Observe(float64(mutations))
+}
+
+// WALPagesWritten implements sqlite.WALObserver.
+func (m *Metrics) WALPagesWritten(pages int) {
+	m.commitWALPages.Observe(float64(pages))
 }
 
 // MutationCommitted implements sqlite.MutationObserver.

@@ -41,6 +41,7 @@ func TestMetricsUnit(t *testing.T) {
 	m.TimerFired(engine.TimerKindRetry, -time.Second) // a clock step: no negative lag
 	m.Committed(2*time.Millisecond, 1500*time.Microsecond, 3, nil)
 	m.Committed(time.Millisecond, 0, 9, errors.New("disk full"))
+	m.WALPagesWritten(42)
 
 	f, err := scrape(srv.URL)
 	if err != nil {
@@ -80,6 +81,9 @@ func TestMetricsUnit(t *testing.T) {
 	// A failed transaction is counted as a failure only.
 	if c, sum := f.histogram("duro_store_commit_batch_size", nil); c != 1 || sum != 3 {
 		t.Errorf("commit batch size: count %d sum %v, want 1 and 3", c, sum)
+	}
+	if c, sum := f.histogram("duro_store_commit_wal_pages", nil); c != 1 || sum != 42 {
+		t.Errorf("store_commit_wal_pages: count %d sum %v, want 1 and 42", c, sum)
 	}
 	if c, sum := f.histogram("duro_store_commit_sync_seconds", nil); c != 1 || sum != 0.0015 {
 		t.Errorf("store_commit_sync_seconds: count %d sum %v, want 1 and 0.0015 (failed transactions not timed)", c, sum)

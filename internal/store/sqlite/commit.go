@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"modernc.org/sqlite"
+
 	"github.com/duro-run/duro/internal/store"
 )
 
@@ -143,7 +145,7 @@ func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable [
 
 	start := time.Now()
 	failAll := func(err error) {
-		s.observeCommit(start, 0, len(live), err)
+		s.observeCommit(start, 0, len(live), -1, err)
 		for _, req := range live {
 			gate.answer(req, err)
 		}
@@ -164,7 +166,7 @@ func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable [
 		failAll(err)
 		return false
 	}
-	s.observeCommit(start, commit, len(live), nil)
+	s.observeCommit(start, commit, len(live), s.stmts.walPages, nil)
 	s.walDirty.Store(true)
 
 	s.transactions.Add(1)
@@ -238,6 +240,8 @@ func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, time.
 // reports whether the connection is known to be out of any transaction
 // afterwards.
 func (st *stmtSet) runTx(live []*commitRequest, savepoints bool) (errs []error, commit time.Duration, clean bool, err error) {
+	st.walPages = -1
+	st.pagesWritten() // from zero: the committer's own WAL checkpoints write pages too
 	if _, err := st.begin.exec(); err != nil {
 		// A BEGIN that failed opened nothing.
 		return nil, 0, true, fmt.Errorf("sqlite store: commit: begin: %w", err)
@@ -271,7 +275,24 @@ func (st *stmtSet) runTx(live []*commitRequest, savepoints bool) (errs []error, 
 		// fails leaves the connection's state unknown.
 		return nil, 0, rollback(), fmt.Errorf("sqlite store: commit: %w", err)
 	}
-	return errs, time.Since(commitStart), true, nil
+	commit = time.Since(commitStart)
+	st.walPages = st.pagesWritten()
+	return errs, commit, true, nil
+}
+
+// pagesWritten returns how many pages the connection has written from its
+// page cache since the last call (SQLite's SQLITE_DBSTATUS_CACHE_WRITE: in
+// WAL mode, a transaction's pages go to the WAL at COMMIT), or -1 when the
+// driver connection cannot tell.
+func (st *stmtSet) pagesWritten() int {
+	if st.status == nil {
+		return -1
+	}
+	n, _, err := st.status.Status(sqlite.DBStatusCacheWrite, true)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // prepareCommitter prepares the committer's statements before it starts,
@@ -325,6 +346,7 @@ func (s *Store) stmtsOn(dc any) (*stmtSet, error) {
 		return nil, err
 	}
 	s.stmtsConn = dc
+	s.stmts.status, _ = dc.(sqlite.DBStatus)
 	return &s.stmts, nil
 }
 
@@ -583,6 +605,11 @@ func sameExecution(want, got, kind, key string) error {
 // stmtSet holds the committer's statements, prepared on the writer's
 // driver connection (see rawStmt).
 type stmtSet struct {
+	// status reads the driver connection's counters (pagesWritten), and
+	// walPages is what the last transaction wrote to the WAL (-1: unknown).
+	status   sqlite.DBStatus
+	walPages int
+
 	// rows is the committer's cache of execution rows (see rowCache).
 	rows *rowCache
 

@@ -35,10 +35,20 @@ type MutationObserver interface {
 	MutationCommitted(queued, transaction, resumed time.Duration)
 }
 
+// WALObserver is an optional interface of a CommitObserver: it is told how
+// many pages each committed transaction wrote to the WAL. What a
+// checkpoint costs the disk is mostly those pages (each written whole, and
+// the fsync's time grows with them), and unlike a latency they hardly vary
+// from run to run.
+type WALObserver interface {
+	WALPagesWritten(pages int)
+}
+
 // observerBox lets an interface value live in an atomic.Pointer.
 type observerBox struct {
 	o CommitObserver
 	m MutationObserver // o, if it implements it
+	w WALObserver      // o, if it implements it
 }
 
 // SetCommitObserver installs o (nil removes it). It is safe to call while
@@ -50,6 +60,7 @@ func (s *Store) SetCommitObserver(o CommitObserver) {
 	}
 	b := &observerBox{o: o}
 	b.m, _ = o.(MutationObserver)
+	b.w, _ = o.(WALObserver)
 	s.observer.Store(b)
 }
 
@@ -60,11 +71,15 @@ func (s *Store) observeMutation(req *commitRequest) {
 	}
 }
 
-// observeCommit reports a transaction that began at start and spent
-// commit in COMMIT.
-func (s *Store) observeCommit(start time.Time, commit time.Duration, mutations int, err error) {
+// observeCommit reports a transaction that began at start, spent commit in
+// COMMIT and, when it committed, wrote walPages pages to the WAL (negative:
+// not known).
+func (s *Store) observeCommit(start time.Time, commit time.Duration, mutations, walPages int, err error) {
 	if b := s.observer.Load(); b != nil {
 		b.o.Committed(time.Since(start), commit, mutations, err)
+		if err == nil && b.w != nil && walPages >= 0 {
+			b.w.WALPagesWritten(walPages)
+		}
 	}
 }
 

@@ -18,9 +18,12 @@ type recordingObserver struct {
 	mutations    int
 	failed       int
 	// timed counts the mutations MutationCommitted reported.
-	timed  int
-	total  time.Duration
-	commit time.Duration
+	timed int
+	// walReports and walPages count the WALPagesWritten calls and their
+	// pages; walEmpty those that reported no page.
+	walReports, walPages, walEmpty int
+	total                          time.Duration
+	commit                         time.Duration
 	// commitOverTotal records a transaction whose COMMIT was said to take
 	// longer than the whole transaction.
 	commitOverTotal bool
@@ -45,6 +48,16 @@ func (r *recordingObserver) Committed(d, commit time.Duration, mutations int, er
 	}
 	if err != nil {
 		r.failed++
+	}
+}
+
+func (r *recordingObserver) WALPagesWritten(pages int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.walReports++
+	r.walPages += pages
+	if pages <= 0 {
+		r.walEmpty++
 	}
 }
 
@@ -112,6 +125,18 @@ func TestCommitObserver(t *testing.T) {
 	if commit <= 0 || over {
 		t.Errorf("observed COMMIT time %v (over a transaction's total: %v), want > 0 and within each transaction", commit, over)
 	}
+
+	// Every committed transaction reports the pages it wrote to the WAL:
+	// at least a leaf of the executions table and one of an index for the
+	// creations; none for the conflict's, which ran alone and wrote nothing.
+	obs.mu.Lock()
+	walReports, walPages, walEmpty := obs.walReports, obs.walPages, obs.walEmpty
+	obs.mu.Unlock()
+	if int64(walReports) != st.Transactions || walEmpty != 1 || walPages < 2*(walReports-walEmpty) {
+		t.Errorf("WAL pages reported for %d transactions (%d with none), %d pages in all; want one report per transaction (%d), one empty (the conflict's), the others of 2 pages or more",
+			walReports, walEmpty, walPages, st.Transactions)
+	}
+	t.Logf("%d transactions wrote %d WAL pages", walReports, walPages)
 
 	// Removing the observer stops the reports.
 	s.SetCommitObserver(nil)
