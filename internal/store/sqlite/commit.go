@@ -158,6 +158,8 @@ func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable [
 	// write per mutation. Only if some mutation fails after writing part
 	// of itself is the transaction rolled back and the batch run again
 	// with a savepoint per mutation.
+	b := s.observer.Load()
+	s.stmts.countPages = b != nil && b.w != nil
 	errs, commit, err := s.runBatch(live, false)
 	if errors.Is(err, errPartial) {
 		errs, commit, err = s.runBatch(live, true)
@@ -241,7 +243,11 @@ func (s *Store) runBatch(live []*commitRequest, savepoints bool) ([]error, time.
 // afterwards.
 func (st *stmtSet) runTx(live []*commitRequest, savepoints bool) (errs []error, commit time.Duration, clean bool, err error) {
 	st.walPages = -1
-	st.pagesWritten() // from zero: the committer's own WAL checkpoints write pages too
+	if st.countPages {
+		// From zero: the store's other writes (functions, logs) share
+		// the connection and count too.
+		st.pagesWritten()
+	}
 	if _, err := st.begin.exec(); err != nil {
 		// A BEGIN that failed opened nothing.
 		return nil, 0, true, fmt.Errorf("sqlite store: commit: begin: %w", err)
@@ -276,7 +282,9 @@ func (st *stmtSet) runTx(live []*commitRequest, savepoints bool) (errs []error, 
 		return nil, 0, rollback(), fmt.Errorf("sqlite store: commit: %w", err)
 	}
 	commit = time.Since(commitStart)
-	st.walPages = st.pagesWritten()
+	if st.countPages {
+		st.walPages = st.pagesWritten()
+	}
 	return errs, commit, true, nil
 }
 
@@ -605,10 +613,13 @@ func sameExecution(want, got, kind, key string) error {
 // stmtSet holds the committer's statements, prepared on the writer's
 // driver connection (see rawStmt).
 type stmtSet struct {
-	// status reads the driver connection's counters (pagesWritten), and
-	// walPages is what the last transaction wrote to the WAL (-1: unknown).
-	status   sqlite.DBStatus
-	walPages int
+	// status reads the driver connection's counters (pagesWritten);
+	// countPages says whether a transaction counts the pages it writes
+	// (only a WALObserver wants them), and walPages is what the last one
+	// wrote to the WAL (-1: not counted).
+	status     sqlite.DBStatus
+	countPages bool
+	walPages   int
 
 	// rows is the committer's cache of execution rows (see rowCache).
 	rows *rowCache
