@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	runtimemetrics "runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -187,6 +188,13 @@ type Config struct {
 	// JSDir holds the function's code and node_modules (installed with
 	// npm ci when missing); default a directory in the user's cache.
 	JSDir string
+	// WarmupDuration is how long the load runs before the measured run
+	// begins, without a pause between them: what a server does in its
+	// first seconds on an empty database (its files growing from nothing,
+	// its goroutines and caches starting cold) is then left out, and the
+	// figures are those of a server that has been running. With RateOfMax,
+	// both loops warm up. 0: the measured run starts with the load.
+	WarmupDuration time.Duration
 	// Warmup is how many executions run before the measured run, so that
 	// it measures warm workers whose JIT has settled; default 20 per
 	// worker, negative for none.
@@ -223,6 +231,9 @@ func (c *Config) defaults() error {
 		}
 	} else if c.MaxConcurrency != 0 {
 		return errors.New("--max-concurrency goes with --rate-of-max")
+	}
+	if c.WarmupDuration < 0 {
+		return errors.New("--warmup-duration must not be negative")
 	}
 	switch {
 	case c.Repeat < 0:
@@ -314,7 +325,10 @@ type Result struct {
 	WaitSeconds int    `json:"wait_seconds,omitempty"`
 	Suspended   int    `json:"suspended"`
 
-	ElapsedSeconds   float64 `json:"elapsed_seconds"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	// WarmupSeconds is how long the load ran before the measured run
+	// (Config.WarmupDuration); nothing in it is counted.
+	WarmupSeconds    float64 `json:"warmup_seconds,omitempty"`
 	Executions       int64   `json:"executions"` // succeeded
 	ExecutionsFailed int64   `json:"executions_failed"`
 	Invocations      int64   `json:"invocations"`
@@ -777,31 +791,52 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	if tg.srv == nil {
 		serverPID = cfg.ServerPID
 	}
-	cpu0, err := serverCPU(tg, serverPID)
-	if err != nil {
-		return nil, err
+	// The figures the measured run is compared against are read as it
+	// begins: at once, or when the warm-up ends while the load goes on
+	// (see drive).
+	var (
+		cpu0, clientCPU0       time.Duration
+		sched0                 *runtimemetrics.Float64Histogram
+		st0                    storeMetrics
+		statsErr               error
+		workers0               workerProcs
+		start                  time.Time
+		stopProfile, stopTrace = func() {}, func() {}
+	)
+	begin := func() error {
+		if cfg.WarmupDuration > 0 {
+			m.reset() // the warm-up is not measured
+		}
+		start = time.Now()
+		var err error
+		if cpu0, err = serverCPU(tg, serverPID); err != nil {
+			return err
+		}
+		clientCPU0, _ = processCPU(0)
+		sched0 = schedLatencies()
+		st0, statsErr = tg.stats(ctx)
+		if cfg.Client == ClientJS {
+			workers0, _ = functionWorkers(fn)
+		}
+		if stopProfile, err = record(cfg.CPUProfile, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile); err != nil {
+			stopProfile = func() {}
+			return err
+		}
+		if stopTrace, err = record(cfg.Trace, "trace", trace.Start, trace.Stop); err != nil {
+			stopTrace = func() {}
+			return err
+		}
+		if cfg.WarmupDuration <= 0 {
+			start = time.Now() // as before: the load starts now
+		}
+		return nil
 	}
-	clientCPU0, _ := processCPU(0)
-	sched0 := schedLatencies()
-	st0, statsErr := tg.stats(ctx)
-	var workers0 workerProcs
-	if cfg.Client == ClientJS {
-		workers0, _ = functionWorkers(fn)
-	}
+	defer func() {
+		stopProfile()
+		stopTrace()
+	}()
 
-	stopProfile, err := record(cfg.CPUProfile, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile)
-	if err != nil {
-		return nil, err
-	}
-	defer stopProfile()
-	stopTrace, err := record(cfg.Trace, "trace", trace.Start, trace.Stop)
-	if err != nil {
-		return nil, err
-	}
-	defer stopTrace()
-
-	start := time.Now()
-	if err := drive(ctx, c, fn, cfg, m); err != nil {
+	if err := drive(ctx, c, fn, cfg, m, begin); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(start)
@@ -826,6 +861,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 
 	secs := elapsed.Seconds()
 	res.ElapsedSeconds = round3(secs)
+	res.WarmupSeconds = round3(cfg.WarmupDuration.Seconds())
 	res.Executions = m.completed.Load()
 	res.ExecutionsFailed = m.failed.Load()
 	res.Invocations = m.invocations.Load()
@@ -1085,13 +1121,39 @@ func serverRSS(tg *target, pid int) (int64, error) {
 
 // drive runs the closed loop: Concurrency workers, each starting an
 // execution with a synchronous Invoke and the next when it returns, until
-// Executions have started or Duration has passed.
-func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measurements) error {
-	var started atomic.Int64
-	begin := time.Now()
+// Executions have started or Duration has passed (or, with Rate, the open
+// loop). begin, when not nil, is called once as the measured run begins:
+// before the first execution, or after WarmupDuration of the same load,
+// which goes on meanwhile; Executions and Duration count from there.
+func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measurements, begin func() error) error {
+	var started, measured atomic.Int64
+	first := time.Now()
+	// The open loop keeps its schedule through the warm-up's end.
+	warmEnd := first.Add(max(cfg.WarmupDuration, 0))
 	var deadline time.Time
 	if cfg.Duration > 0 {
-		deadline = time.Now().Add(cfg.Duration)
+		deadline = warmEnd.Add(cfg.Duration)
+	}
+	var measuring atomic.Bool
+	began := make(chan error, 1)
+	if cfg.WarmupDuration <= 0 {
+		if begin != nil {
+			if err := begin(); err != nil {
+				return err
+			}
+		}
+		measuring.Store(true)
+		began <- nil
+	} else {
+		t := time.AfterFunc(cfg.WarmupDuration, func() {
+			var err error
+			if begin != nil {
+				err = begin()
+			}
+			measuring.Store(true)
+			began <- err
+		})
+		defer t.Stop()
 	}
 	done := make(chan struct{})
 	defer close(done)
@@ -1105,7 +1167,17 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				n := started.Add(1)
-				if cfg.Executions > 0 && n > int64(cfg.Executions) {
+				// An execution started in the warm-up is not counted when
+				// it ends in the measured run: the run counts the
+				// executions it started, as without a warm-up. The open
+				// loop's executions count by their slot.
+				counted := measuring.Load()
+				var slot time.Time
+				if cfg.Rate > 0 {
+					slot = first.Add(time.Duration(float64(n-1) / cfg.Rate * float64(time.Second)))
+					counted = !slot.Before(warmEnd)
+				}
+				if cfg.Executions > 0 && counted && measured.Add(1) > int64(cfg.Executions) {
 					return
 				}
 				if !deadline.IsZero() && time.Now().After(deadline) {
@@ -1114,7 +1186,6 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 				if cfg.Rate > 0 {
 					// Open loop: execution n starts at its slot, or as
 					// soon as a worker is free if all were busy then.
-					slot := begin.Add(time.Duration(float64(n-1) / cfg.Rate * float64(time.Second)))
 					if !deadline.IsZero() && slot.After(deadline) {
 						return
 					}
@@ -1124,7 +1195,7 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 						case <-ctx.Done():
 							return
 						}
-					} else if d < -10*time.Millisecond {
+					} else if d < -10*time.Millisecond && counted {
 						m.lateStarts.Add(1)
 					}
 				}
@@ -1132,8 +1203,10 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 				err := c.invoke(ctx, fn, executionInput(n, cfg.InputSize), false)
 				switch {
 				case err == nil:
-					m.completed.Add(1)
-					m.executionLatency.Record(time.Since(t0))
+					if counted {
+						m.completed.Add(1)
+						m.executionLatency.Record(time.Since(t0))
+					}
 				case errors.Is(err, errFunction):
 					m.failed.Add(1)
 					cfg.Logger.Warn("execution failed", "err", err)
@@ -1150,6 +1223,14 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	select {
+	case err := <-began:
+		if err != nil {
+			return fmt.Errorf("begin the measured run: %w", err)
+		}
+	default:
+		return fmt.Errorf("the run ended during its %s warm-up", cfg.WarmupDuration)
 	}
 	if firstErr != nil && m.completed.Load() == 0 {
 		return fmt.Errorf("no execution completed: %w", firstErr)
@@ -1215,7 +1296,7 @@ func progress(w io.Writer, m *measurements, executionsOnly bool, done <-chan str
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	start := time.Now()
-	var lastCP int64
+	var lastCP, resets int64
 	last := start
 	for {
 		select {
@@ -1226,7 +1307,11 @@ func progress(w io.Writer, m *measurements, executionsOnly bool, done <-chan str
 				fmt.Fprintf(w, "%5.0fs  executions %d  failed %d\n", now.Sub(start).Seconds(), m.completed.Load(), m.failed.Load())
 				continue
 			}
+			r := m.resets.Load()
 			cp := m.checkpoints.Load()
+			if r != resets || cp < lastCP {
+				resets, lastCP = r, 0 // the warm-up ended: the counts started again
+			}
 			fmt.Fprintf(w, "%5.0fs  executions %d  checkpoints %d (%.0f/s)  errors %d\n",
 				now.Sub(start).Seconds(), m.completed.Load(), cp, float64(cp-lastCP)/now.Sub(last).Seconds(),
 				m.failed.Load()+m.checkpointErrors.Load())

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/server"
+	"github.com/duro-run/duro/internal/store/sqlite"
 )
 
 // quiet discards logs below error.
@@ -288,7 +289,7 @@ func BenchmarkCheckpointRoundTrip(b *testing.B) {
 			}
 			cfg.Executions = max(1, b.N/cfg.Steps)
 			b.ResetTimer()
-			if err := drive(ctx, c, "bench-rt", cfg, m); err != nil {
+			if err := drive(ctx, c, "bench-rt", cfg, m, nil); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()
@@ -455,5 +456,68 @@ func TestRateOfMax(t *testing.T) {
 	// about half as many executions in the same time.
 	if ratio := r.ExecutionsPerSec / m.ExecutionsPerSec; ratio < 0.3 || ratio > 0.7 {
 		t.Errorf("open loop %v executions/s against the maximum's %v: ratio %.2f, want about 0.5", r.ExecutionsPerSec, m.ExecutionsPerSec, ratio)
+	}
+}
+
+// TestWarmupDuration: the load runs for the warm-up before the measured run
+// begins, and nothing of the warm-up is counted: the closed loop measures
+// exactly its executions, although the database holds the warm-up's too,
+// and the open loop keeps its schedule across the boundary.
+func TestWarmupDuration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	countSucceeded := func(dir string) int64 {
+		t.Helper()
+		st, err := sqlite.Open(testCtx(t), filepath.Join(dir, "duro.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		n, err := st.CountExecutions(testCtx(t), "SUCCEEDED")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	dir := t.TempDir()
+	began := time.Now()
+	r, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: 2, Concurrency: 4, Executions: 8,
+		WarmupDuration: 500 * time.Millisecond, DataDir: dir, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The executions the warm-up left running end in the measured run:
+	// their checkpoints count there, the executions do not.
+	if r.Executions != 8 || r.ExecutionsFailed != 0 || r.Checkpoints < 16 || r.CheckpointErrors != 0 ||
+		r.CheckpointLatencyMs.Count != uint64(r.Checkpoints) {
+		t.Errorf("closed loop: %d executions (%d failed), %d checkpoints (%d errors, %d timed); want 8 and at least 16",
+			r.Executions, r.ExecutionsFailed, r.Checkpoints, r.CheckpointErrors, r.CheckpointLatencyMs.Count)
+	}
+	if r.WarmupSeconds != 0.5 || time.Since(began) < 500*time.Millisecond {
+		t.Errorf("warm-up %v s, run took %v; want 0.5 s before the measured run", r.WarmupSeconds, time.Since(began))
+	}
+	if n := countSucceeded(dir); n <= 8 {
+		t.Errorf("%d executions in the database; want the warm-up's on top of the 8 measured", n)
+	}
+
+	dir = t.TempDir()
+	r, err = Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: 2, Concurrency: 20, Rate: 40, Duration: time.Second,
+		WarmupDuration: time.Second, DataDir: dir, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 40 executions start in the measured second, about 40 in the
+	// warm-up's (a few more or less at the edges).
+	if r.Executions < 30 || r.Executions > 50 || r.ExecutionsFailed != 0 || r.ElapsedSeconds < 0.95 || r.ElapsedSeconds > 3 {
+		t.Errorf("open loop: %d executions (%d failed) in %v s; want about 40 in about 1 s", r.Executions, r.ExecutionsFailed, r.ElapsedSeconds)
+	}
+	if n := countSucceeded(dir); n < 70 || n > 90 {
+		t.Errorf("%d executions in the database; want about 80 (warm-up and measured run)", n)
+	}
+
+	if _, err := Run(testCtx(t), Config{WarmupDuration: -time.Second}); err == nil {
+		t.Error("a negative warm-up was accepted")
 	}
 }

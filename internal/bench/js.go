@@ -282,11 +282,12 @@ func warmUp(ctx context.Context, c *wireClient, fn string, cfg Config) error {
 	}
 	warm := cfg
 	warm.Concurrency, warm.Executions, warm.Duration, warm.Rate, warm.Progress = min(n, executions), executions, 0, 0, nil
+	warm.WarmupDuration = 0
 	if cfg.Progress != nil {
 		fmt.Fprintf(cfg.Progress, "warming up: %d executions, %d at a time\n", executions, n)
 	}
 	m := &measurements{}
-	if err := drive(ctx, c, fn, warm, m); err != nil {
+	if err := drive(ctx, c, fn, warm, m, nil); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	if m.failed.Load() > 0 {

@@ -25,6 +25,7 @@ type measurements struct {
 	parked            atomic.Int64 // background executions suspended on their wait
 	lateStarts        atomic.Int64 // open loop: starts behind schedule
 	jsonFallbacks     atomic.Int64 // documents the fast decoders gave up on
+	resets            atomic.Int64 // times reset was called (the progress lines follow it)
 	checkpointLatency Histogram
 	executionLatency  Histogram
 	wakeLag           Histogram
@@ -44,6 +45,7 @@ func (m *measurements) recordCheckpoint(ok bool, d time.Duration) {
 
 // reset zeroes everything but the parked count.
 func (m *measurements) reset() {
+	defer m.resets.Add(1)
 	for _, c := range []*atomic.Int64{&m.checkpoints, &m.checkpointErrors, &m.updates, &m.invocations,
 		&m.handlerErrors, &m.completed, &m.failed, &m.lateStarts, &m.jsonFallbacks} {
 		c.Store(0)
