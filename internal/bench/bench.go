@@ -46,6 +46,7 @@ import (
 	"github.com/duro-run/duro/internal/engine"
 	"github.com/duro-run/duro/internal/runtime"
 	"github.com/duro-run/duro/internal/server"
+	"github.com/duro-run/duro/internal/store/sqlite"
 )
 
 // Scenarios.
@@ -158,6 +159,10 @@ type Config struct {
 	Trace string
 	// MemProfile, when set, receives a heap profile taken after the run.
 	MemProfile string
+	// Timeline, when set, receives one JSON object per 100 ms of the
+	// measured run (TimelineWindow): its checkpoints and their latencies,
+	// the executions in flight, and the embedded server's committer.
+	Timeline string
 
 	// The JS client (ClientJS).
 	//
@@ -240,8 +245,8 @@ func (c *Config) defaults() error {
 		return errors.New("--repeat must be positive")
 	case c.Repeat == 0:
 		c.Repeat = 1
-	case c.Repeat > 1 && (c.CPUProfile != "" || c.Trace != "" || c.MemProfile != ""):
-		return errors.New("--repeat records no profile or trace: each run would overwrite the last")
+	case c.Repeat > 1 && (c.CPUProfile != "" || c.Trace != "" || c.MemProfile != "" || c.Timeline != ""):
+		return errors.New("--repeat records no profile, trace or timeline: each run would overwrite the last")
 	}
 	if c.Executions <= 0 && c.Duration <= 0 {
 		c.Executions = 1000
@@ -624,7 +629,7 @@ func measure(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.RateOfMax > 0 {
 		closed := cfg
 		closed.RateOfMax, closed.MaxConcurrency, closed.Concurrency = 0, 0, cfg.MaxConcurrency
-		closed.CPUProfile, closed.Trace, closed.MemProfile, closed.FsyncProbe = "", "", "", -1
+		closed.CPUProfile, closed.Trace, closed.MemProfile, closed.Timeline, closed.FsyncProbe = "", "", "", "", -1
 		if cfg.DataDir != "" {
 			closed.DataDir = filepath.Join(cfg.DataDir, "max") // not the open loop's database
 		}
@@ -802,6 +807,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		workers0               workerProcs
 		start                  time.Time
 		stopProfile, stopTrace = func() {}, func() {}
+		tl                     *timeline
 	)
 	begin := func() error {
 		if cfg.WarmupDuration > 0 {
@@ -829,11 +835,29 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		if cfg.WarmupDuration <= 0 {
 			start = time.Now() // as before: the load starts now
 		}
+		if cfg.Timeline != "" {
+			var stats func() sqlite.Stats
+			if tg.srv != nil {
+				stats = tg.srv.StoreStats
+			}
+			if tl, err = startTimeline(cfg.Timeline, m, stats); err != nil {
+				return err
+			}
+		}
 		return nil
+	}
+	closeTimeline := func() error {
+		if tl == nil {
+			return nil
+		}
+		err := tl.close()
+		tl = nil
+		return err
 	}
 	defer func() {
 		stopProfile()
 		stopTrace()
+		_ = closeTimeline()
 	}()
 
 	if err := drive(ctx, c, fn, cfg, m, begin); err != nil {
@@ -842,6 +866,9 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	elapsed := time.Since(start)
 	stopProfile()
 	stopTrace()
+	if err := closeTimeline(); err != nil {
+		return nil, err
+	}
 
 	cpu1, err := serverCPU(tg, serverPID)
 	if err != nil {
@@ -1200,7 +1227,9 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 					}
 				}
 				t0 := time.Now()
+				m.inFlight.Add(1)
 				err := c.invoke(ctx, fn, executionInput(n, cfg.InputSize), false)
+				m.inFlight.Add(-1)
 				switch {
 				case err == nil:
 					if counted {

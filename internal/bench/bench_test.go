@@ -521,3 +521,60 @@ func TestWarmupDuration(t *testing.T) {
 		t.Error("a negative warm-up was accepted")
 	}
 }
+
+// TestTimeline: --timeline writes a window every 100 ms of the measured
+// run, whose checkpoints add up to the run's and whose committer figures
+// come from the embedded server's store.
+func TestTimeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	path := filepath.Join(t.TempDir(), "timeline.jsonl")
+	r, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: 2, Concurrency: 20, Rate: 40, Duration: time.Second,
+		Timeline: path, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var windows []TimelineWindow
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var w TimelineWindow
+		if err := json.Unmarshal([]byte(line), &w); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		windows = append(windows, w)
+	}
+	if len(windows) < 10 || len(windows) > 40 {
+		t.Fatalf("%d windows for a run of %v s; want one per 100 ms", len(windows), r.ElapsedSeconds)
+	}
+	var checkpoints uint64
+	var transactions int64
+	last := 0.0
+	for i, w := range windows {
+		if w.Seconds <= last || w.ExecutionsInFlight < 0 || w.Transactions == nil || w.Mutations == nil ||
+			w.CommitterBusyPct == nil || w.CommitPct == nil || w.GCCycles == nil || *w.CommitPct > *w.CommitterBusyPct {
+			t.Errorf("window %d: %+v", i, w)
+		}
+		if w.Checkpoints > 0 && (w.CheckpointLatencyMs.Count != w.Checkpoints || w.CheckpointLatencyMs.P50 <= 0) {
+			t.Errorf("window %d: %d checkpoints, latencies %+v", i, w.Checkpoints, w.CheckpointLatencyMs)
+		}
+		last = w.Seconds
+		checkpoints += w.Checkpoints
+		transactions += *w.Transactions
+	}
+	// A latency recorded as the windows change may be lost; at this rate,
+	// hardly ever.
+	if checkpoints > uint64(r.Checkpoints) || checkpoints+2 < uint64(r.Checkpoints) || r.Checkpoints == 0 {
+		t.Errorf("windows hold %d checkpoints, the run %d", checkpoints, r.Checkpoints)
+	}
+	if transactions <= 0 || transactions > r.StoreTransactions {
+		t.Errorf("windows hold %d transactions, the run %d", transactions, r.StoreTransactions)
+	}
+
+	if _, err := Run(testCtx(t), Config{Timeline: path, Repeat: 2}); err == nil {
+		t.Error("--timeline with --repeat was accepted")
+	}
+}

@@ -26,10 +26,14 @@ type measurements struct {
 	lateStarts        atomic.Int64 // open loop: starts behind schedule
 	jsonFallbacks     atomic.Int64 // documents the fast decoders gave up on
 	resets            atomic.Int64 // times reset was called (the progress lines follow it)
+	inFlight          atomic.Int64 // executions started and not ended (a gauge: reset leaves it)
 	checkpointLatency Histogram
-	executionLatency  Histogram
-	wakeLag           Histogram
-	callbackLag       Histogram
+	// window, while a timeline is written, also receives the checkpoint
+	// latencies, one window at a time (see timeline).
+	window           atomic.Pointer[Histogram]
+	executionLatency Histogram
+	wakeLag          Histogram
+	callbackLag      Histogram
 }
 
 // recordCheckpoint counts one checkpoint round trip and, when it
@@ -41,6 +45,7 @@ func (m *measurements) recordCheckpoint(ok bool, d time.Duration) {
 	}
 	m.checkpoints.Add(1)
 	m.checkpointLatency.Record(d)
+	m.recordWindow(d)
 }
 
 // reset zeroes everything but the parked count.

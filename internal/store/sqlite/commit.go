@@ -171,6 +171,8 @@ func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable [
 	s.observeCommit(start, commit, len(live), s.stmts.walPages, nil)
 	s.walDirty.Store(true)
 
+	s.busyNanos.Add(int64(time.Since(start)))
+	s.commitNanos.Add(int64(commit))
 	s.transactions.Add(1)
 	idle := schedulerIdle(runnable)
 	committed := time.Now()

@@ -125,6 +125,11 @@ func TestCommitObserver(t *testing.T) {
 	if commit <= 0 || over {
 		t.Errorf("observed COMMIT time %v (over a transaction's total: %v), want > 0 and within each transaction", commit, over)
 	}
+	// Stats sums the same times (its clock stops a moment after the
+	// observer's, so its total is no smaller).
+	if st.CommitTime != commit || st.Busy < total || st.Busy < st.CommitTime {
+		t.Errorf("Stats: busy %v, in COMMIT %v; the observer saw %v and %v", st.Busy, st.CommitTime, total, commit)
+	}
 
 	// Every committed transaction reports the pages it wrote to the WAL:
 	// at least a leaf of the executions table and one of an index for the

@@ -95,6 +95,8 @@ type Store struct {
 
 	commits      atomic.Int64
 	transactions atomic.Int64
+	busyNanos    atomic.Int64                // committed transactions' time (Stats.Busy)
+	commitNanos  atomic.Int64                // of which in COMMIT (Stats.CommitTime)
 	observer     atomic.Pointer[observerBox] // see SetCommitObserver
 
 	// pruneBatch is how many log lines one PruneLogs statement deletes.
@@ -110,11 +112,17 @@ type Stats struct {
 	// Transactions is the number of database transactions that committed.
 	// Commits/Transactions is the average group-commit batch size.
 	Transactions int64
+	// Busy is the time the committer spent in those transactions, from
+	// taking a batch to its COMMIT's return, and CommitTime the part in
+	// COMMIT itself (the WAL write and fsync). Differences between two
+	// reads give the committer's load over the interval.
+	Busy, CommitTime time.Duration
 }
 
 // Stats returns the group committer's counters since Open.
 func (s *Store) Stats() Stats {
-	return Stats{Commits: s.commits.Load(), Transactions: s.transactions.Load()}
+	return Stats{Commits: s.commits.Load(), Transactions: s.transactions.Load(),
+		Busy: time.Duration(s.busyNanos.Load()), CommitTime: time.Duration(s.commitNanos.Load())}
 }
 
 // Option configures Open.
