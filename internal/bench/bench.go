@@ -1163,6 +1163,7 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 	}
 	var measuring atomic.Bool
 	began := make(chan error, 1)
+	stopBeginning := func() {}
 	if cfg.WarmupDuration <= 0 {
 		if begin != nil {
 			if err := begin(); err != nil {
@@ -1172,7 +1173,19 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 		measuring.Store(true)
 		began <- nil
 	} else {
-		t := time.AfterFunc(cfg.WarmupDuration, func() {
+		// The measured run begins on a goroutine of its own, which drive
+		// waits for: a run cut short in its warm-up returns only once
+		// begin has either run whole or not at all.
+		cut := make(chan struct{})
+		var beginning sync.WaitGroup
+		beginning.Go(func() {
+			t := time.NewTimer(cfg.WarmupDuration)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-cut:
+				return
+			}
 			var err error
 			if begin != nil {
 				err = begin()
@@ -1180,7 +1193,10 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 			measuring.Store(true)
 			began <- err
 		})
-		defer t.Stop()
+		stopBeginning = func() {
+			close(cut)
+			beginning.Wait()
+		}
 	}
 	done := make(chan struct{})
 	defer close(done)
@@ -1250,6 +1266,7 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 		})
 	}
 	wg.Wait()
+	stopBeginning()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
