@@ -124,7 +124,8 @@ func doRegisterWALVFS() error {
 }
 
 // walOpen opens a file through the wrapped VFS and, for a WAL file, puts
-// walIOMethods in front of its methods.
+// walIOMethods in front of its methods and gives the file its room
+// (preallocateWAL).
 func walOpen(tls *libc.TLS, _ uintptr, zName, pFile uintptr, flags int32, pOutFlags uintptr) int32 {
 	open := *(*func(*libc.TLS, uintptr, uintptr, uintptr, int32, uintptr) int32)(unsafe.Pointer(&walVFS.baseOpen))
 	rc := open(tls, walVFS.base, zName, pFile, flags, pOutFlags)
@@ -134,6 +135,7 @@ func walOpen(tls *libc.TLS, _ uintptr, zName, pFile uintptr, flags int32, pOutFl
 	}
 	*walOf(pFile) = walFile{methods: f.FpMethods}
 	f.FpMethods = uintptr(unsafe.Pointer(&walIOMethods))
+	preallocateWAL(pFile)
 	return rc
 }
 

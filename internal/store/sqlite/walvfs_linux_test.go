@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/duro-run/duro/internal/store"
 )
 
 // writeCalls is this process's count of write system calls so far.
@@ -69,4 +72,55 @@ func TestWALVFSCoalescesACommit(t *testing.T) {
 		t.Errorf("walVFS: %d write calls for a %d-page commit (plain VFS: %d), want at most 4", calls[true], pages, calls[false])
 	}
 	t.Logf("write calls for a %d-page commit: plain VFS %d, walVFS %d", pages, calls[false], calls[true])
+}
+
+// TestWALPreallocated: the writer's WAL file is given walPreallocBytes of
+// zeros when it opens, and a WAL with committed frames followed by those
+// zeros, as a crashed process leaves it, is recovered whole.
+func TestWALPreallocated(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "duro.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e := store.ExecutionRow{ID: "e1", ARN: "arn", FunctionName: "fn", Name: "n1", Status: "RUNNING", StartTime: time.Now()}
+	if err := s.Commit(ctx, store.Mutation{Execution: e, Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() < walPreallocBytes {
+		t.Fatalf("WAL file of %d bytes, want at least %d", st.Size(), walPreallocBytes)
+	}
+
+	// What a kill -9 leaves: the database and its WAL (the commit's frames,
+	// then zeros), no shared-memory index.
+	crashed := filepath.Join(t.TempDir(), "duro.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crashed+suffix, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Open(ctx, crashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := r.GetExecution(ctx, "e1")
+	if err != nil || got.Name != "n1" || got.Status != "RUNNING" {
+		t.Fatalf("after recovery: %+v, %v; want the committed execution", got, err)
+	}
+	if err := r.Commit(ctx, store.Mutation{Execution: store.ExecutionRow{ID: "e2", ARN: "arn", FunctionName: "fn", Name: "n2",
+		Status: "RUNNING", StartTime: time.Now()}, Create: true}); err != nil {
+		t.Fatalf("commit after recovery: %v", err)
+	}
 }
