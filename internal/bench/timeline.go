@@ -130,9 +130,6 @@ func (t *timeline) run() {
 
 // window summarizes the window ending at now, whose latencies h holds.
 func (t *timeline) window(now time.Time, h *Histogram) TimelineWindow {
-	if t.stats == nil {
-		t.prev = now
-	}
 	w := TimelineWindow{
 		Seconds:             round3(now.Sub(t.start).Seconds()),
 		Checkpoints:         h.Count(),
@@ -143,7 +140,7 @@ func (t *timeline) window(now time.Time, h *Histogram) TimelineWindow {
 		return w
 	}
 	st := t.stats()
-	span := float64(now.Sub(t.prev))
+	span := float64(max(now.Sub(t.prev), time.Microsecond)) // not zero: the last window may end just after a tick
 	t.prev = now
 	tx, mut := st.Transactions-t.last.Transactions, st.Commits-t.last.Commits
 	busy := round3(100 * float64(st.Busy-t.last.Busy) / span)
