@@ -810,10 +810,6 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		tl                     *timeline
 	)
 	begin := func() error {
-		if cfg.WarmupDuration > 0 {
-			m.reset() // the warm-up is not measured
-		}
-		start = time.Now()
 		var err error
 		if cpu0, err = serverCPU(tg, serverPID); err != nil {
 			return err
@@ -832,9 +828,10 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 			stopTrace = func() {}
 			return err
 		}
-		if cfg.WarmupDuration <= 0 {
-			start = time.Now() // as before: the load starts now
+		if cfg.WarmupDuration > 0 {
+			m.reset() // the warm-up is not measured
 		}
+		start = time.Now()
 		if cfg.Timeline != "" {
 			var stats func() sqlite.Stats
 			if tg.srv != nil {
@@ -1021,21 +1018,19 @@ func startTarget(ctx context.Context, cfg *Config, m *measurements) (*target, er
 			return nil
 		},
 		stats: func(ctx context.Context) (storeMetrics, error) {
-			// Exact counters from the store; the time spent committing
-			// only /metrics has. The store's counters are read after the
-			// scrape: a mutation is counted when its transaction commits
-			// and timed later, when its caller runs again, so read in
-			// this order the run's timed mutations never outnumber its
-			// committed ones (the other order made TestRunScenarios fail
-			// now and then, 30 timed against 28 committed).
+			// Exact counters and times from the store; the mutations'
+			// phases and the WAL pages from /metrics. The store is read
+			// after the scrape: a mutation is counted when its
+			// transaction commits and timed later, when its caller runs
+			// again, so read in this order the run's timed mutations
+			// never outnumber its committed ones (the other order made
+			// TestRunScenarios fail now and then, 30 timed against 28
+			// committed).
 			m, err := metrics.scrapeStoreMetrics(ctx)
 			st := srv.StoreStats()
-			m.transactions, m.commits = st.Transactions, st.Commits
-			if err != nil {
-				if cfg.Client == ClientJS {
-					return m, err // the checkpoint counts are in /metrics only
-				}
-				m.busy = -1
+			m.transactions, m.commits, m.busy, m.sync = st.Transactions, st.Commits, st.Busy, st.CommitTime
+			if err != nil && cfg.Client == ClientJS {
+				return m, err // the checkpoint counts are in /metrics only
 			}
 			return m, nil
 		},
@@ -1161,9 +1156,13 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 	if cfg.Duration > 0 {
 		deadline = warmEnd.Add(cfg.Duration)
 	}
-	var measuring atomic.Bool
-	began := make(chan error, 1)
-	stopBeginning := func() {}
+	// measuring is set once begin has run; beginErr is its error, read
+	// after stopBeginning.
+	var (
+		measuring     atomic.Bool
+		beginErr      error
+		stopBeginning = func() {}
+	)
 	if cfg.WarmupDuration <= 0 {
 		if begin != nil {
 			if err := begin(); err != nil {
@@ -1171,7 +1170,6 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 			}
 		}
 		measuring.Store(true)
-		began <- nil
 	} else {
 		// The measured run begins on a goroutine of its own, which drive
 		// waits for: a run cut short in its warm-up returns only once
@@ -1186,12 +1184,10 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 			case <-cut:
 				return
 			}
-			var err error
 			if begin != nil {
-				err = begin()
+				beginErr = begin()
 			}
 			measuring.Store(true)
-			began <- err
 		})
 		stopBeginning = func() {
 			close(cut)
@@ -1270,13 +1266,11 @@ func drive(ctx context.Context, c *wireClient, fn string, cfg Config, m *measure
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case err := <-began:
-		if err != nil {
-			return fmt.Errorf("begin the measured run: %w", err)
-		}
-	default:
+	switch {
+	case !measuring.Load():
 		return fmt.Errorf("the run ended during its %s warm-up", cfg.WarmupDuration)
+	case beginErr != nil:
+		return fmt.Errorf("begin the measured run: %w", beginErr)
 	}
 	if firstErr != nil && m.completed.Load() == 0 {
 		return fmt.Errorf("no execution completed: %w", firstErr)

@@ -145,7 +145,7 @@ func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable [
 
 	start := time.Now()
 	failAll := func(err error) {
-		s.observeCommit(start, 0, len(live), -1, err)
+		s.observeCommit(time.Since(start), 0, len(live), -1, err)
 		for _, req := range live {
 			gate.answer(req, err)
 		}
@@ -168,10 +168,11 @@ func (s *Store) commitBatch(gate *resumeGate, batch []*commitRequest, runnable [
 		failAll(err)
 		return false
 	}
-	s.observeCommit(start, commit, len(live), s.stmts.walPages, nil)
+	busy := time.Since(start)
+	s.observeCommit(busy, commit, len(live), s.stmts.walPages, nil)
 	s.walDirty.Store(true)
 
-	s.busyNanos.Add(int64(time.Since(start)))
+	s.busyNanos.Add(int64(busy))
 	s.commitNanos.Add(int64(commit))
 	s.transactions.Add(1)
 	idle := schedulerIdle(runnable)

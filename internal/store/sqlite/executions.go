@@ -205,8 +205,8 @@ func (s *Store) listAcrossFunctions(ctx context.Context, f store.ExecutionFilter
 }
 
 // queryStrings runs a query whose rows are one string each.
-func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+func queryStrings(ctx context.Context, tx *sql.Tx, q string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -316,12 +316,8 @@ func (s *Store) queryExecutions(ctx context.Context, q string, args ...any) ([]s
 	if err != nil {
 		return nil, err
 	}
-	return appendExecutions(nil, rows)
-}
-
-// appendExecutions appends the executions rows holds to out, and closes rows.
-func appendExecutions(out []store.ExecutionRow, rows *sql.Rows) ([]store.ExecutionRow, error) {
 	defer rows.Close()
+	var out []store.ExecutionRow
 	for rows.Next() {
 		e, err := scanExecution(rows)
 		if err != nil {

@@ -71,12 +71,12 @@ func (s *Store) observeMutation(req *commitRequest) {
 	}
 }
 
-// observeCommit reports a transaction that began at start, spent commit in
-// COMMIT and, when it committed, wrote walPages pages to the WAL (negative:
-// not known).
-func (s *Store) observeCommit(start time.Time, commit time.Duration, mutations, walPages int, err error) {
+// observeCommit reports a transaction that took d, of which commit in
+// COMMIT, and, when it committed, wrote walPages pages to the WAL
+// (negative: not known).
+func (s *Store) observeCommit(d, commit time.Duration, mutations, walPages int, err error) {
 	if b := s.observer.Load(); b != nil {
-		b.o.Committed(time.Since(start), commit, mutations, err)
+		b.o.Committed(d, commit, mutations, err)
 		if err == nil && b.w != nil && walPages >= 0 {
 			b.w.WALPagesWritten(walPages)
 		}
