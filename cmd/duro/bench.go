@@ -247,7 +247,11 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	if r.Mode == "remote" && r.ServerPeakRSSMB == 0 {
 		fmt.Fprintf(tw, "server CPU, RSS\tunknown (pass --server-pid); load generator CPU %.2f s\n", r.ClientCPUSeconds)
 	} else {
-		fmt.Fprintf(tw, "CPU\t%.2f s (%.0f %% of one core), %s\n", r.ServerCPUSeconds, r.ServerCPUPercent, who)
+		perCheckpoint := ""
+		if r.ServerCPUPerCheckpointUs > 0 {
+			perCheckpoint = fmt.Sprintf(", %.0f µs per checkpoint", r.ServerCPUPerCheckpointUs)
+		}
+		fmt.Fprintf(tw, "CPU\t%.2f s (%.0f %% of one core%s), %s\n", r.ServerCPUSeconds, r.ServerCPUPercent, perCheckpoint, who)
 		fmt.Fprintf(tw, "RSS\tpeak %.1f MB, now %.1f MB\n", r.ServerPeakRSSMB, r.ServerRSSMB)
 	}
 	if r.FsyncsPerSec > 0 {

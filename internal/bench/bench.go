@@ -375,11 +375,16 @@ type Result struct {
 	// ServerCPUSeconds and ServerPeakRSSMB are the server process's; with
 	// an embedded server that process is also the load generator's
 	// (ServerSharedWithClient).
-	ServerCPUSeconds       float64 `json:"server_cpu_seconds"`
-	ServerCPUPercent       float64 `json:"server_cpu_percent"`
-	ServerPeakRSSMB        float64 `json:"server_peak_rss_mb"`
-	ServerRSSMB            float64 `json:"server_rss_mb"`
-	ServerSharedWithClient bool    `json:"server_shared_with_client"`
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
+	ServerCPUPercent float64 `json:"server_cpu_percent"`
+	// ServerCPUPerCheckpointUs is ServerCPUSeconds over Checkpoints, in
+	// microseconds: what a checkpoint costs the process all told. It falls
+	// as transactions grow (bench/README.md, seventeenth session), so it
+	// tells a run at low concurrency from one at high.
+	ServerCPUPerCheckpointUs float64 `json:"server_cpu_us_per_checkpoint,omitempty"`
+	ServerPeakRSSMB          float64 `json:"server_peak_rss_mb"`
+	ServerRSSMB              float64 `json:"server_rss_mb"`
+	ServerSharedWithClient   bool    `json:"server_shared_with_client"`
 	// SuspendedRSSMB is the server's RSS once the Suspended executions
 	// are parked (after a GC, embedded).
 	SuspendedRSSMB   float64 `json:"suspended_rss_mb,omitempty"`
@@ -903,6 +908,9 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	res.CallbackLagMs = m.callbackLag.Summary()
 	res.ServerCPUSeconds = round3((cpu1 - cpu0).Seconds())
 	res.ServerCPUPercent = round3(100 * (cpu1 - cpu0).Seconds() / secs)
+	if res.Checkpoints > 0 {
+		res.ServerCPUPerCheckpointUs = round3((cpu1 - cpu0).Seconds() / float64(res.Checkpoints) * 1e6)
+	}
 	if tg.srv == nil {
 		clientCPU1, _ := processCPU(0)
 		res.ClientCPUSeconds = round3((clientCPU1 - clientCPU0).Seconds())

@@ -128,6 +128,11 @@ func TestRunScenarios(t *testing.T) {
 			if r.Mode != "embedded" || !r.ServerSharedWithClient || r.ServerPeakRSSMB <= 0 || r.ServerCPUSeconds <= 0 {
 				t.Errorf("server figures: mode %s, peak RSS %v MB, CPU %v s", r.Mode, r.ServerPeakRSSMB, r.ServerCPUSeconds)
 			}
+			// server_cpu_seconds is rounded to the millisecond.
+			if lo, hi := (r.ServerCPUSeconds-0.0005)/float64(r.Checkpoints)*1e6, (r.ServerCPUSeconds+0.0005)/float64(r.Checkpoints)*1e6; r.ServerCPUPerCheckpointUs <= 0 ||
+				r.ServerCPUPerCheckpointUs < lo-0.001 || r.ServerCPUPerCheckpointUs > hi+0.001 {
+				t.Errorf("server_cpu_us_per_checkpoint = %v, want %v..%v (%v s over %d checkpoints)", r.ServerCPUPerCheckpointUs, lo, hi, r.ServerCPUSeconds, r.Checkpoints)
+			}
 			if r.FsyncsPerSec <= 0 || r.StoreTransactions <= 0 || r.CheckpointsPerFsync <= 0 {
 				t.Errorf("store figures: %v fsyncs/s, %d transactions, %v checkpoints per fsync", r.FsyncsPerSec, r.StoreTransactions, r.CheckpointsPerFsync)
 			}
