@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -563,6 +564,11 @@ func TestTimeline(t *testing.T) {
 			w.CommitterBusyPct == nil || w.CommitPct == nil || w.GCCycles == nil || *w.CommitPct > *w.CommitterBusyPct {
 			t.Errorf("window %d: %+v", i, w)
 		}
+		// The process's CPU in a window: some, and no more than its cores
+		// can give (with a margin for the clock's granularity).
+		if runtime.GOOS != "windows" && (w.CPUPct == nil && i < len(windows)-1 || w.CPUPct != nil && (*w.CPUPct < 0 || *w.CPUPct > float64(100*runtime.NumCPU())+50)) {
+			t.Errorf("window %d: cpu_pct %v", i, w.CPUPct)
+		}
 		if w.Checkpoints > 0 && (w.CheckpointLatencyMs.Count != w.Checkpoints || w.CheckpointLatencyMs.P50 <= 0) {
 			t.Errorf("window %d: %d checkpoints, latencies %+v", i, w.Checkpoints, w.CheckpointLatencyMs)
 		}
@@ -577,6 +583,17 @@ func TestTimeline(t *testing.T) {
 	}
 	if transactions <= 0 || transactions > r.StoreTransactions {
 		t.Errorf("windows hold %d transactions, the run %d", transactions, r.StoreTransactions)
+	}
+	// The windows' CPU adds up to about the run's (the run's is measured
+	// over its own span, a little longer or shorter at the ends).
+	var cpuSeconds float64
+	for _, w := range windows {
+		if w.CPUPct != nil {
+			cpuSeconds += *w.CPUPct / 100 * timelineWindow.Seconds()
+		}
+	}
+	if runtime.GOOS != "windows" && (cpuSeconds <= 0 || cpuSeconds > 2*r.ServerCPUSeconds+0.1) {
+		t.Errorf("windows hold %.3f s of CPU, the run %.3f s", cpuSeconds, r.ServerCPUSeconds)
 	}
 
 	if _, err := Run(testCtx(t), Config{Timeline: path, Repeat: 2}); err == nil {

@@ -29,6 +29,13 @@ type TimelineWindow struct {
 	// ExecutionsInFlight is how many executions had been started and not
 	// ended at the window's end: what a stall piles up.
 	ExecutionsInFlight int64 `json:"executions_in_flight"`
+	// CPUPct is this process's CPU in the window, in percent of one core:
+	// the embedded server's and the load generator's together (the load
+	// generator's alone against a remote server). A window near the
+	// machine's cores tells a queue for the CPU from a stall elsewhere.
+	// Absent where the process's CPU time cannot be read, and for a last
+	// window shorter than 10 ms (too short to say).
+	CPUPct *float64 `json:"cpu_pct,omitempty"`
 	// The embedded server's group committer in the window: transactions
 	// committed, the mutations they carried, the share of the window the
 	// committer spent in transactions and in their COMMIT (the WAL write
@@ -61,6 +68,10 @@ type timeline struct {
 	gc     []runtimemetrics.Sample
 	last   sqlite.Stats
 	lastGC uint64
+	// lastCPU is the process's CPU time at the last window's end; cpuOK
+	// whether it could be read.
+	lastCPU time.Duration
+	cpuOK   bool
 }
 
 // startTimeline creates path and starts writing m's windows into it; stats,
@@ -73,6 +84,8 @@ func startTimeline(path string, m *measurements, stats func() sqlite.Stats) (*ti
 	t := &timeline{m: m, stats: stats, f: f, w: bufio.NewWriter(f), stop: make(chan struct{}), done: make(chan error, 1),
 		gc: []runtimemetrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}}
 	t.enc = json.NewEncoder(t.w)
+	t.lastCPU, err = selfCPU()
+	t.cpuOK = err == nil
 	t.start = time.Now()
 	t.prev = t.start
 	if stats != nil {
@@ -136,12 +149,21 @@ func (t *timeline) window(now time.Time, h *Histogram) TimelineWindow {
 		CheckpointLatencyMs: h.Summary(),
 		ExecutionsInFlight:  t.m.inFlight.Load(),
 	}
+	span := float64(max(now.Sub(t.prev), time.Microsecond)) // not zero: the last window may end just after a tick
+	t.prev = now
+	if t.cpuOK {
+		if cpu, err := selfCPU(); err == nil {
+			if span >= float64(10*time.Millisecond) {
+				pct := round3(100 * float64(cpu-t.lastCPU) / span)
+				w.CPUPct = &pct
+			}
+			t.lastCPU = cpu
+		}
+	}
 	if t.stats == nil {
 		return w
 	}
 	st := t.stats()
-	span := float64(max(now.Sub(t.prev), time.Microsecond)) // not zero: the last window may end just after a tick
-	t.prev = now
 	tx, mut := st.Transactions-t.last.Transactions, st.Commits-t.last.Commits
 	busy := round3(100 * float64(st.Busy-t.last.Busy) / span)
 	commit := round3(100 * float64(st.CommitTime-t.last.CommitTime) / span)
