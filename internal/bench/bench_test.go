@@ -561,7 +561,8 @@ func TestTimeline(t *testing.T) {
 	last := 0.0
 	for i, w := range windows {
 		if w.Seconds <= last || w.ExecutionsInFlight < 0 || w.Transactions == nil || w.Mutations == nil ||
-			w.CommitterBusyPct == nil || w.CommitPct == nil || w.GCCycles == nil || *w.CommitPct > *w.CommitterBusyPct {
+			w.CommitterBusyPct == nil || w.CommitPct == nil || w.GCCycles == nil || *w.CommitPct > *w.CommitterBusyPct ||
+			w.GatePct == nil || *w.GatePct < 0 || w.WALRestarts == nil || w.WALRestartPct == nil || *w.WALRestartPct < 0 {
 			t.Errorf("window %d: %+v", i, w)
 		}
 		// The process's CPU in a window: some, and no more than its cores

@@ -46,6 +46,14 @@ type TimelineWindow struct {
 	CommitterBusyPct *float64 `json:"committer_busy_pct,omitempty"`
 	CommitPct        *float64 `json:"commit_pct,omitempty"`
 	CommitMeanMs     *float64 `json:"commit_mean_ms,omitempty"`
+	// GatePct is the share of the window the committer spent waiting for
+	// the callers it had answered to resume, and WALRestartPct the share
+	// it spent checkpointing the WAL itself (WALRestarts times) so that
+	// the WAL could restart: between transactions, neither is in
+	// CommitterBusyPct, and no transaction runs during either.
+	GatePct       *float64 `json:"gate_pct,omitempty"`
+	WALRestarts   *int64   `json:"wal_restarts,omitempty"`
+	WALRestartPct *float64 `json:"wal_restart_pct,omitempty"`
 	// GCCycles counts the garbage collections that ended in the window
 	// (this process's: the embedded server's and the load generator's).
 	GCCycles *uint64 `json:"gc_cycles,omitempty"`
@@ -168,6 +176,10 @@ func (t *timeline) window(now time.Time, h *Histogram) TimelineWindow {
 	busy := round3(100 * float64(st.Busy-t.last.Busy) / span)
 	commit := round3(100 * float64(st.CommitTime-t.last.CommitTime) / span)
 	w.Transactions, w.Mutations, w.CommitterBusyPct, w.CommitPct = &tx, &mut, &busy, &commit
+	gate := round3(100 * float64(st.GateWait-t.last.GateWait) / span)
+	restarts := st.WALRestarts - t.last.WALRestarts
+	restart := round3(100 * float64(st.WALRestart-t.last.WALRestart) / span)
+	w.GatePct, w.WALRestarts, w.WALRestartPct = &gate, &restarts, &restart
 	if tx > 0 {
 		mean := round3(float64(st.CommitTime-t.last.CommitTime) / float64(tx) / float64(time.Millisecond))
 		w.CommitMeanMs = &mean

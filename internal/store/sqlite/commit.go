@@ -119,7 +119,9 @@ func (s *Store) runCommitter() {
 		if idle {
 			gate.release()
 		} else {
+			waited := time.Now()
 			gate.wait()
+			s.gateNanos.Add(int64(time.Since(waited)))
 		}
 	}
 }

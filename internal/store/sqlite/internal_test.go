@@ -254,6 +254,9 @@ func TestWALRestart(t *testing.T) {
 	for i := range 50 {
 		commit(i)
 	}
+	if st := s.Stats(); st.WALRestarts != 0 || st.WALRestart != 0 {
+		t.Fatalf("stats before any restart: %+v", st)
+	}
 	if got := size(path); got != dbBefore {
 		t.Fatalf("database file grew from %d to %d bytes with no checkpointer", dbBefore, got)
 	}
@@ -267,6 +270,13 @@ func TestWALRestart(t *testing.T) {
 			t.Fatal("the committer did not checkpoint the WAL")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// The stats count it once the checkpoint has returned.
+	for st := s.Stats(); st.WALRestarts != 1 || st.WALRestart <= 0; st = s.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats after the committer's checkpoint: %+v", st)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	// The WAL restarts: new frames overwrite its beginning.
 	wal := size(path + "-wal")

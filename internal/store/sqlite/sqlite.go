@@ -97,6 +97,9 @@ type Store struct {
 	transactions atomic.Int64
 	busyNanos    atomic.Int64                // committed transactions' time (Stats.Busy)
 	commitNanos  atomic.Int64                // of which in COMMIT (Stats.CommitTime)
+	gateNanos    atomic.Int64                // waiting for answered callers (Stats.GateWait)
+	restartNanos atomic.Int64                // checkpointing to restart the WAL (Stats.WALRestart)
+	restarts     atomic.Int64                // how many times (Stats.WALRestarts)
 	observer     atomic.Pointer[observerBox] // see SetCommitObserver
 
 	// pruneBatch is how many log lines one PruneLogs statement deletes.
@@ -117,12 +120,21 @@ type Stats struct {
 	// COMMIT itself (the WAL write and fsync). Differences between two
 	// reads give the committer's load over the interval.
 	Busy, CommitTime time.Duration
+	// GateWait is the time the committer spent, between transactions,
+	// waiting for the callers it had answered to resume (see resumeGate).
+	GateWait time.Duration
+	// WALRestarts counts the checkpoints the committer ran itself, between
+	// transactions, to let the WAL restart (see restartWAL), and WALRestart
+	// is the time they took: no transaction runs meanwhile.
+	WALRestarts int64
+	WALRestart  time.Duration
 }
 
 // Stats returns the group committer's counters since Open.
 func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Transactions: s.transactions.Load(),
-		Busy: time.Duration(s.busyNanos.Load()), CommitTime: time.Duration(s.commitNanos.Load())}
+		Busy: time.Duration(s.busyNanos.Load()), CommitTime: time.Duration(s.commitNanos.Load()),
+		GateWait: time.Duration(s.gateNanos.Load()), WALRestarts: s.restarts.Load(), WALRestart: time.Duration(s.restartNanos.Load())}
 }
 
 // Option configures Open.

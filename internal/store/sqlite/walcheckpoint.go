@@ -93,6 +93,9 @@ func (s *Store) restartWAL() {
 		return
 	}
 	s.walFrames.Store(0)
+	start := time.Now()
 	var busy, frames, copied int
 	_ = s.writer.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+	s.restartNanos.Add(int64(time.Since(start)))
+	s.restarts.Add(1)
 }
