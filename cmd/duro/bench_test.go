@@ -80,7 +80,8 @@ func TestBenchCommandJSON(t *testing.T) {
 // TestBenchTextWakeLags checks which wake-up lags the text report shows:
 // the load generator's own (due time to re-invocation) whenever it plays
 // the handlers, the server's timer lag whenever it was scraped, and never
-// the one under the other's name.
+// the one under the other's name; and the lines a repeated run and a
+// --rate-of-max run add.
 func TestBenchTextWakeLags(t *testing.T) {
 	client := bench.Summary{Count: 7, P50: 1.5, P90: 2.5, P99: 3.5, Max: 4.5}
 	server := &bench.Summary{Count: 9, P50: 0.5, P90: 0.75, P99: 0.875, Max: 1}
@@ -103,6 +104,10 @@ func TestBenchTextWakeLags(t *testing.T) {
 			}},
 			[]string{"runs                2, the median by checkpoint p99 below; executions/s 800.0 / 790.0; checkpoints/s 8000 (max 10000) / 7900 (max 9900); checkpoint p99 12.50 / 25.00 ms",
 				"CPU wait            p50 0.125  p90 0.500  p99 2.00  max ≤ 4 ms"}, nil},
+		{"rate of max", bench.Result{Client: bench.ClientLean, Scenario: bench.ScenarioSteps, Rate: 800, RateOfMax: 80,
+			MaxRun: &bench.Result{CheckpointsPerSec: 10000, ExecutionsPerSec: 1000, Concurrency: 200, ElapsedSeconds: 15.05,
+				ServerCPUPerCheckpointUs: 124.4, CommitsPerTransaction: 43.9}},
+			[]string{"maximum             10000.0 checkpoints/s, 1000.0 executions/s (closed loop, 200 concurrent, 15.05 s; 124 µs of CPU per checkpoint, 43.9 commits per transaction); open loop at 80 % of it"}, nil},
 		{"repeated js", bench.Result{Client: bench.ClientJS, Scenario: bench.ScenarioSteps,
 			Repeats: []bench.RunFigures{{ExecutionsPerSec: 400, CheckpointsPerSec: 4000}, {ExecutionsPerSec: 410, CheckpointsPerSec: 4100}}},
 			[]string{"runs                2, the median by checkpoints/s below; executions/s 400.0 / 410.0; checkpoints/s 4000 / 4100\n"}, []string{"checkpoint p99 0"}},
