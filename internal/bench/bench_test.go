@@ -565,7 +565,7 @@ func TestTimeline(t *testing.T) {
 			w.GatePct == nil || *w.GatePct < 0 || w.WALRestarts == nil || w.WALRestartPct == nil || *w.WALRestartPct < 0 {
 			t.Errorf("window %d: %+v", i, w)
 		}
-		// The process's CPU in a window: some, and no more than its cores
+		// The process's CPU in a window: there, not negative, and no more than its cores
 		// can give (with a margin for the clock's granularity).
 		if runtime.GOOS != "windows" && (w.CPUPct == nil && i < len(windows)-1 || w.CPUPct != nil && (*w.CPUPct < 0 || *w.CPUPct > float64(100*runtime.NumCPU())+50)) {
 			t.Errorf("window %d: cpu_pct %v", i, w.CPUPct)
