@@ -130,7 +130,7 @@ only: the embedded server and the load generator).`,
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	f.StringVar(&cfg.Trace, "trace", "", "write a Go execution trace of the measured run to this file (go tool trace)")
 	f.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile taken after the run to this file")
-	f.StringVar(&cfg.Timeline, "timeline", "", "write one JSON line per 100 ms of the measured run to this file: checkpoints and their latencies, executions in flight, the embedded server's committer (transactions, mutations, busy and COMMIT shares), garbage collections")
+	f.StringVar(&cfg.Timeline, "timeline", "", "write one JSON line per 100 ms of the measured run to this file: checkpoints and their latencies, executions in flight, this process's CPU and garbage collections, the embedded server's committer (transactions, mutations, busy and COMMIT shares, waits for answered callers, its own WAL checkpoints)")
 	f.IntVar(&cfg.Workers, "workers", 0, "--client js: Node worker processes per function of the embedded server (default 10, Duro's default)")
 	f.StringVar(&cfg.NodeCommand, "node", "", "--client js: Node.js the embedded server runs the function on (default: node on PATH)")
 	f.IntVar(&cfg.EnvironmentConcurrency, "environment-concurrency", 0, "--client js: run the function on managed instances with this PerExecutionEnvironmentMaxConcurrency (each Node worker serves that many invocations at once; 0: one at a time, Lambda's default)")

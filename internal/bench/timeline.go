@@ -96,9 +96,9 @@ func startTimeline(path string, m *measurements, stats func() sqlite.Stats) (*ti
 	t.cpuOK = err == nil
 	t.start = time.Now()
 	t.prev = t.start
+	t.lastGC = t.gcCycles()
 	if stats != nil {
 		t.last = stats()
-		t.lastGC = t.gcCycles()
 	}
 	m.window.Store(&t.hists[0])
 	go t.run()
@@ -168,26 +168,28 @@ func (t *timeline) window(now time.Time, h *Histogram) TimelineWindow {
 			t.lastCPU = cpu
 		}
 	}
+	gc := t.gcCycles()
+	cycles := gc - t.lastGC
+	w.GCCycles, t.lastGC = &cycles, gc
 	if t.stats == nil {
 		return w
 	}
 	st := t.stats()
-	tx, mut := st.Transactions-t.last.Transactions, st.Commits-t.last.Commits
-	busy := round3(100 * float64(st.Busy-t.last.Busy) / span)
-	commit := round3(100 * float64(st.CommitTime-t.last.CommitTime) / span)
-	w.Transactions, w.Mutations, w.CommitterBusyPct, w.CommitPct = &tx, &mut, &busy, &commit
-	gate := round3(100 * float64(st.GateWait-t.last.GateWait) / span)
-	restarts := st.WALRestarts - t.last.WALRestarts
-	restart := round3(100 * float64(st.WALRestart-t.last.WALRestart) / span)
-	w.GatePct, w.WALRestarts, w.WALRestartPct = &gate, &restarts, &restart
+	// share is the part of the window the committer's time d took, in
+	// percent.
+	share := func(d time.Duration) *float64 {
+		p := round3(100 * float64(d) / span)
+		return &p
+	}
+	tx, mut, restarts := st.Transactions-t.last.Transactions, st.Commits-t.last.Commits, st.WALRestarts-t.last.WALRestarts
+	w.Transactions, w.Mutations, w.WALRestarts = &tx, &mut, &restarts
+	w.CommitterBusyPct, w.CommitPct = share(st.Busy-t.last.Busy), share(st.CommitTime-t.last.CommitTime)
+	w.GatePct, w.WALRestartPct = share(st.GateWait-t.last.GateWait), share(st.WALRestart-t.last.WALRestart)
 	if tx > 0 {
 		mean := round3(float64(st.CommitTime-t.last.CommitTime) / float64(tx) / float64(time.Millisecond))
 		w.CommitMeanMs = &mean
 	}
-	gc := t.gcCycles()
-	cycles := gc - t.lastGC
-	w.GCCycles = &cycles
-	t.last, t.lastGC = st, gc
+	t.last = st
 	return w
 }
 
