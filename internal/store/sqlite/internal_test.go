@@ -288,6 +288,58 @@ func TestWALRestart(t *testing.T) {
 	}
 }
 
+// TestWALCatchUp checks that a background round runs its catch-up pass
+// exactly when the WAL has reached walRestartFrames: the round after which
+// the committer checkpoints to restart it.
+func TestWALCatchUp(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		commits     int
+		wantCatchUp int64
+	}{
+		{"short WAL", 10, 0},
+		// 64 KiB rows take 32 overflow pages each: ~19,000 frames.
+		{"WAL at the bound", walRestartFrames/32 + 100, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer s.Close()
+			// Only this test checkpoints.
+			close(s.ckptStop)
+			<-s.ckptDone
+			s.ckptStop = nil
+
+			data := make([]byte, 64<<10)
+			errs := make(chan error, tc.commits)
+			for i := range tc.commits {
+				go func() {
+					id := fmt.Sprint("catch-up-", i)
+					errs <- s.Commit(ctx, store.Mutation{Create: true, Execution: store.ExecutionRow{ID: id, FunctionName: "fn", Name: id, Data: data}})
+				}()
+			}
+			for range tc.commits {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			frames, err := s.checkpointWAL()
+			if err != nil {
+				t.Fatalf("checkpointWAL: %v", err)
+			}
+			if tc.wantCatchUp > 0 && frames < walRestartFrames {
+				t.Fatalf("WAL of %d frames, want at least %d for this case", frames, walRestartFrames)
+			}
+			if got := s.Stats().WALCatchUps; got != tc.wantCatchUp {
+				t.Fatalf("%d catch-up passes for a WAL of %d frames, want %d", got, frames, tc.wantCatchUp)
+			}
+		})
+	}
+}
+
 // TestSchemaRevisionsApplyToOldDatabases opens a database that still has
 // the indexes a later schema revision dropped (as a store created by an
 // earlier release has them), and checks that Open drops them and the store

@@ -100,6 +100,7 @@ type Store struct {
 	gateNanos    atomic.Int64                // waiting for answered callers (Stats.GateWait)
 	restartNanos atomic.Int64                // checkpointing to restart the WAL (Stats.WALRestart)
 	restarts     atomic.Int64                // how many times (Stats.WALRestarts)
+	catchUps     atomic.Int64                // the checkpointer's catch-up passes (Stats.WALCatchUps)
 	observer     atomic.Pointer[observerBox] // see SetCommitObserver
 
 	// pruneBatch is how many log lines one PruneLogs statement deletes.
@@ -128,13 +129,17 @@ type Stats struct {
 	// is the time they took: no transaction runs meanwhile.
 	WALRestarts int64
 	WALRestart  time.Duration
+	// WALCatchUps counts the background checkpointer's catch-up passes,
+	// run before the committer's own checkpoint (see checkpointWAL).
+	WALCatchUps int64
 }
 
 // Stats returns the group committer's counters since Open.
 func (s *Store) Stats() Stats {
 	return Stats{Commits: s.commits.Load(), Transactions: s.transactions.Load(),
 		Busy: time.Duration(s.busyNanos.Load()), CommitTime: time.Duration(s.commitNanos.Load()),
-		GateWait: time.Duration(s.gateNanos.Load()), WALRestarts: s.restarts.Load(), WALRestart: time.Duration(s.restartNanos.Load())}
+		GateWait: time.Duration(s.gateNanos.Load()), WALRestarts: s.restarts.Load(), WALRestart: time.Duration(s.restartNanos.Load()),
+		WALCatchUps: s.catchUps.Load()}
 }
 
 // Option configures Open.
