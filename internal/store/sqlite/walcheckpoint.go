@@ -95,7 +95,8 @@ func (s *Store) runCheckpointer(stop <-chan struct{}, done chan<- struct{}) {
 // checkpointWAL runs one background round: a PASSIVE checkpoint and, when
 // that found the WAL at walRestartFrames or more (the committer will then
 // checkpoint to restart it), the catch-up pass. It returns the frames the
-// WAL had at the last pass.
+// WAL had at the last pass that succeeded; a failed catch-up pass only
+// leaves the committer more to copy.
 func (s *Store) checkpointWAL() (int, error) {
 	var busy, frames, copied int
 	if err := s.checkpointDB.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
@@ -104,8 +105,9 @@ func (s *Store) checkpointWAL() (int, error) {
 	if frames < walRestartFrames {
 		return frames, nil
 	}
+	first := frames
 	if err := s.checkpointDB.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
-		return 0, err
+		return first, nil
 	}
 	s.catchUps.Add(1)
 	return frames, nil
