@@ -217,6 +217,21 @@ func TestBackgroundWALCheckpoint(t *testing.T) {
 	}
 }
 
+// openWithoutCheckpointer opens a store at path, closed when the test
+// ends, whose background WAL checkpointer has been stopped.
+func openWithoutCheckpointer(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	close(s.ckptStop)
+	<-s.ckptDone
+	s.ckptStop = nil
+	return s
+}
+
 // TestWALRestart checks that the committer finishes the checkpoint of a
 // WAL the checkpointer reports as long, so that the next transaction
 // restarts the WAL from its beginning: under a load that never lets the
@@ -225,15 +240,8 @@ func TestBackgroundWALCheckpoint(t *testing.T) {
 func TestWALRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "duro.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
-	// Stop the background checkpointer: only the committer checkpoints.
-	close(s.ckptStop)
-	<-s.ckptDone
-	s.ckptStop = nil
+	// Only the committer checkpoints.
+	s := openWithoutCheckpointer(t, path)
 
 	size := func(p string) int64 {
 		t.Helper()
@@ -303,15 +311,8 @@ func TestWALCatchUp(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := Open(ctx, filepath.Join(t.TempDir(), "duro.db"))
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			defer s.Close()
 			// Only this test checkpoints.
-			close(s.ckptStop)
-			<-s.ckptDone
-			s.ckptStop = nil
+			s := openWithoutCheckpointer(t, filepath.Join(t.TempDir(), "duro.db"))
 
 			data := make([]byte, 64<<10)
 			errs := make(chan error, tc.commits)
