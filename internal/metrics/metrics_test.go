@@ -27,6 +27,14 @@ func TestMetricsUnit(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("RegisterPools: %v", err)
 	}
+	store := metrics.StoreStats{GateWait: 1500 * time.Millisecond, WALRestarts: 3, WALRestart: 12 * time.Millisecond, WALCatchUps: 2}
+	if err := m.RegisterStoreStats(func() metrics.StoreStats {
+		mu.Lock()
+		defer mu.Unlock()
+		return store
+	}); err != nil {
+		t.Fatalf("RegisterStoreStats: %v", err)
+	}
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 
@@ -57,6 +65,10 @@ func TestMetricsUnit(t *testing.T) {
 		{"checkpoints ok", f.value("duro_checkpoints_total", map[string]string{"outcome": "ok"}), 1},
 		{"checkpoints error", f.value("duro_checkpoints_total", map[string]string{"outcome": "error"}), 1},
 		{"commit failures", f.value("duro_store_commit_failures_total", nil), 1},
+		{"committer gate wait", f.value("duro_store_committer_gate_wait_seconds_total", nil), 1.5},
+		{"WAL restarts", f.value("duro_store_wal_restarts_total", nil), 3},
+		{"WAL restart time", f.value("duro_store_wal_restart_seconds_total", nil), 0.012},
+		{"WAL catch-ups", f.value("duro_store_wal_catch_ups_total", nil), 2},
 		{"a busy", f.value("duro_worker_pool_workers", map[string]string{"function": "a", "state": "busy"}), 2},
 		{"a idle", f.value("duro_worker_pool_workers", map[string]string{"function": "a", "state": "idle"}), 1},
 		{"a starting", f.value("duro_worker_pool_workers", map[string]string{"function": "a", "state": "starting"}), 1},

@@ -304,6 +304,13 @@ func TestServerMetrics(t *testing.T) {
 			t.Errorf("%s: sum %v, want > 0 (a transaction takes time)", name, sum)
 		}
 	}
+	// The committer's counters are read from the store (a run this short
+	// never restarts the WAL: their values are TestMetricsUnit's).
+	for _, name := range []string{"duro_store_committer_gate_wait_seconds_total", "duro_store_wal_restarts_total", "duro_store_wal_restart_seconds_total", "duro_store_wal_catch_ups_total"} {
+		if _, ok := f[name]; !ok {
+			t.Errorf("no %s in the scrape", name)
+		}
+	}
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "go_sched_latencies_seconds", "go_sched_goroutines_runnable_goroutines"} {
 		if _, ok := f[name]; !ok {
 			t.Errorf("no %s in the scrape", name)
