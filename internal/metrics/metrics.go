@@ -269,9 +269,8 @@ func (m *Metrics) RegisterStoreStats(stats func() StoreStats) error {
 			func(s StoreStats) float64 { return float64(s.WALCatchUps) }},
 	}
 	for _, c := range counters {
-		read := c.value
 		if err := m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: c.name, Help: c.help},
-			func() float64 { return read(stats()) })); err != nil {
+			func() float64 { return c.value(stats()) })); err != nil {
 			return err
 		}
 	}
