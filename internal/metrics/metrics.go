@@ -237,36 +237,22 @@ func (m *Metrics) RegisterMuxRequests(requests func() uint64) error {
 	}, func() float64 { return float64(requests()) }))
 }
 
-// StoreStats are the group committer's cumulative counters that
-// RegisterStoreStats exposes; sqlite.Stats carries them.
-type StoreStats struct {
-	// GateWait is the committer's time waiting, between transactions, for
-	// the callers it answered to resume.
-	GateWait time.Duration
-	// WALRestarts counts the WAL checkpoints the committer ran itself so
-	// that the WAL could restart, and WALRestart is their time.
-	WALRestarts int64
-	WALRestart  time.Duration
-	// WALCatchUps counts the background checkpointer's catch-up passes.
-	WALCatchUps int64
-}
-
-// RegisterStoreStats adds the committer's counters, read from stats at
-// every scrape: the time it waits for the callers it answered, and the
+// RegisterStoreStats adds the committer's counters, read from stats
+// ((*sqlite.Store).Stats) at every scrape: the time it waits for the callers it answered, and the
 // WAL checkpoints that hold it.
-func (m *Metrics) RegisterStoreStats(stats func() StoreStats) error {
+func (m *Metrics) RegisterStoreStats(stats func() sqlite.Stats) error {
 	counters := []struct {
 		name, help string
-		value      func(StoreStats) float64
+		value      func(sqlite.Stats) float64
 	}{
 		{"store_committer_gate_wait_seconds_total", "Time the group committer waited, between transactions, for the callers it answered to resume.",
-			func(s StoreStats) float64 { return s.GateWait.Seconds() }},
+			func(s sqlite.Stats) float64 { return s.GateWait.Seconds() }},
 		{"store_wal_restarts_total", "WAL checkpoints the group committer ran itself so that the WAL could restart; no transaction commits meanwhile.",
-			func(s StoreStats) float64 { return float64(s.WALRestarts) }},
+			func(s sqlite.Stats) float64 { return float64(s.WALRestarts) }},
 		{"store_wal_restart_seconds_total", "Time the group committer spent in its own WAL checkpoints.",
-			func(s StoreStats) float64 { return s.WALRestart.Seconds() }},
+			func(s sqlite.Stats) float64 { return s.WALRestart.Seconds() }},
 		{"store_wal_catch_ups_total", "Catch-up passes the background WAL checkpointer ran before the group committer's own checkpoint.",
-			func(s StoreStats) float64 { return float64(s.WALCatchUps) }},
+			func(s sqlite.Stats) float64 { return float64(s.WALCatchUps) }},
 	}
 	for _, c := range counters {
 		if err := m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: c.name, Help: c.help},

@@ -10,6 +10,7 @@ import (
 	"github.com/duro-run/duro/internal/engine"
 	"github.com/duro-run/duro/internal/metrics"
 	"github.com/duro-run/duro/internal/runtime"
+	"github.com/duro-run/duro/internal/store/sqlite"
 )
 
 // TestMetricsUnit drives a Metrics directly and checks the scrape.
@@ -27,8 +28,8 @@ func TestMetricsUnit(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("RegisterPools: %v", err)
 	}
-	store := metrics.StoreStats{GateWait: 1500 * time.Millisecond, WALRestarts: 3, WALRestart: 12 * time.Millisecond, WALCatchUps: 2}
-	if err := m.RegisterStoreStats(func() metrics.StoreStats {
+	store := sqlite.Stats{GateWait: 1500 * time.Millisecond, WALRestarts: 3, WALRestart: 12 * time.Millisecond, WALCatchUps: 2}
+	if err := m.RegisterStoreStats(func() sqlite.Stats {
 		mu.Lock()
 		defer mu.Unlock()
 		return store

@@ -37,10 +37,7 @@ func newObservability(ctx context.Context, cfg Config, st *sqlite.Store, rt *run
 	if err := m.RegisterPools(rt.PoolStats); err != nil {
 		return nil, fmt.Errorf("metrics: register worker pools: %w", err)
 	}
-	if err := m.RegisterStoreStats(func() metrics.StoreStats {
-		s := st.Stats()
-		return metrics.StoreStats{GateWait: s.GateWait, WALRestarts: s.WALRestarts, WALRestart: s.WALRestart, WALCatchUps: s.WALCatchUps}
-	}); err != nil {
+	if err := m.RegisterStoreStats(st.Stats); err != nil {
 		return nil, fmt.Errorf("metrics: register store counters: %w", err)
 	}
 	countCtx, stopCount := context.WithCancel(context.Background())
