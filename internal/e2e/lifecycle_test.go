@@ -98,6 +98,10 @@ func TestStopWithoutCause(t *testing.T) {
 	e.durableFunction("stop-default", nil, callbackFlow(0, 0))
 	arn := e.start("stop-default", latest, "", `{}`)
 	e.callbackStarted(arn)
+	// Stop the suspended execution: stopped while its first invocation is
+	// still running, it would record no InvocationCompleted (that case is
+	// TestStopExecution's).
+	e.awaitEvent(arn, types.EventTypeInvocationCompleted, 1)
 	if _, err := e.client.StopDurableExecution(ctx(t), &lambda.StopDurableExecutionInput{DurableExecutionArn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
