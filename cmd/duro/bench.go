@@ -46,7 +46,9 @@ rate. --rate-of-max P measures the sustained maximum first (a closed loop of
 --max-concurrency executions, default 200, for --duration, on an embedded
 server of its own or on --endpoint's) and then runs the open loop at P % of it: issue 6's "p99 at 80 % of the
 sustained maximum" is --rate-of-max 80. --repeat N runs the whole measurement N times and
-reports the median run: on a machine whose speed swings, one run says little. --suspended parks that many executions on a long wait before the
+reports the median run: on a machine whose speed swings, one run says little;
+--recheck-max measures the maximum again after the open loop, to show what
+share of the capacity it had then. --suspended parks that many executions on a long wait before the
 measured run, to measure with a large timer backlog.
 
 Scenarios: steps (--steps sequential steps), waits (a step and a wait of
@@ -111,6 +113,7 @@ only: the embedded server and the load generator).`,
 	f.IntVar(&cfg.Executions, "executions", 0, "executions to run (default 1000 unless --duration is set)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop starting executions after this long (0: no limit)")
 	f.Float64Var(&cfg.Rate, "rate", 0, "start this many executions per second (open loop, at most --concurrency in flight); 0: closed loop")
+	f.BoolVar(&cfg.RecheckMax, "recheck-max", false, "with --rate-of-max, measure the maximum again after the open loop, the same way, and report the open loop's rate against both (on a machine whose speed swings, a maximum measured in a fast minute overstates the capacity the open loop then had)")
 	f.Float64Var(&cfg.RateOfMax, "rate-of-max", 0, "measure the maximum first (a closed loop of --max-concurrency executions for --duration, on an embedded server of its own, or on --endpoint's), then run the open loop at this percentage of it (needs --duration)")
 	f.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "--rate-of-max: the closed loop's concurrency (default 200)")
 	f.IntVar(&cfg.Repeat, "repeat", 1, "run the measurement (with --rate-of-max, the maximum and the open loop) this many times (the embedded server afresh each time) and report the median run (by checkpoint p99 for an open loop, by checkpoints/s for a closed one) and every run's figures")
@@ -184,6 +187,10 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 		fmt.Fprintf(tw, "maximum\t%.1f checkpoints/s, %.1f executions/s (closed loop, %d concurrent, %.2f s%s); open loop at %.0f %% of it\n",
 			m.CheckpointsPerSec, m.ExecutionsPerSec, m.Concurrency, m.ElapsedSeconds, cost, r.RateOfMax)
 	}
+	if a := r.MaxAfterRun; a != nil && a.CheckpointsPerSec > 0 {
+		fmt.Fprintf(tw, "maximum after	%.1f checkpoints/s (the same closed loop after the open loop); the open loop's %.1f checkpoints/s are %.0f %% of it\n",
+			a.CheckpointsPerSec, r.CheckpointsPerSec, 100*r.CheckpointsPerSec/a.CheckpointsPerSec)
+	}
 	if len(r.Repeats) > 1 {
 		var p99s, rates, execs []string
 		for _, f := range r.Repeats {
@@ -191,7 +198,10 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 				p99s = append(p99s, fmt.Sprintf("%.2f", f.CheckpointLatencyMs.P99))
 			}
 			rate := fmt.Sprintf("%.0f", f.CheckpointsPerSec)
-			if f.MaxCheckpointsPerSec > 0 {
+			switch {
+			case f.MaxAfterCheckpointsPerSec > 0:
+				rate += fmt.Sprintf(" (max %.0f, after %.0f)", f.MaxCheckpointsPerSec, f.MaxAfterCheckpointsPerSec)
+			case f.MaxCheckpointsPerSec > 0:
 				rate += fmt.Sprintf(" (max %.0f)", f.MaxCheckpointsPerSec)
 			}
 			rates, execs = append(rates, rate), append(execs, fmt.Sprintf("%.1f", f.ExecutionsPerSec))

@@ -107,6 +107,12 @@ type Config struct {
 	// MaxConcurrency is the closed loop's concurrency for RateOfMax;
 	// default 200.
 	MaxConcurrency int
+	// RecheckMax, with RateOfMax, measures the maximum again after the
+	// open loop, the same way. A machine whose speed swings can give a
+	// maximum in a fast minute and run the open loop in a slow one, which
+	// then runs nearer its capacity than RateOfMax says; the second
+	// maximum shows it (Result.MaxAfterRun).
+	RecheckMax bool
 	// Repeat runs the whole measurement (with RateOfMax, the maximum and
 	// the open loop) this many times (an embedded server afresh each time)
 	// and reports the median run with every run's figures in Result.Repeats;
@@ -221,6 +227,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 50
+	}
+	if c.RecheckMax && c.RateOfMax == 0 {
+		return errors.New("--recheck-max needs --rate-of-max")
 	}
 	if c.RateOfMax != 0 {
 		switch {
@@ -349,6 +358,9 @@ type Result struct {
 	// the maximum Rate is a percentage of.
 	RateOfMax float64 `json:"rate_of_max,omitempty"`
 	MaxRun    *Result `json:"max_run,omitempty"`
+	// MaxAfterRun is the closed loop that measured the maximum again after
+	// the open loop (Config.RecheckMax).
+	MaxAfterRun *Result `json:"max_after_run,omitempty"`
 	// Repeats lists every run's figures when Config.Repeat ran several;
 	// the rest of the Result is then the median run's.
 	Repeats             []RunFigures `json:"repeats,omitempty"`
@@ -599,8 +611,10 @@ type RunFigures struct {
 	ExecutionsPerSec    float64 `json:"executions_per_sec"`
 	CheckpointLatencyMs Summary `json:"checkpoint_latency_ms"`
 	ServerCPUSeconds    float64 `json:"server_cpu_seconds"`
-	// MaxCheckpointsPerSec is the maximum a RateOfMax run measured first.
-	MaxCheckpointsPerSec float64 `json:"max_checkpoints_per_sec,omitempty"`
+	// MaxCheckpointsPerSec is the maximum a RateOfMax run measured first;
+	// MaxAfterCheckpointsPerSec the one it measured after (RecheckMax).
+	MaxCheckpointsPerSec      float64 `json:"max_checkpoints_per_sec,omitempty"`
+	MaxAfterCheckpointsPerSec float64 `json:"max_after_checkpoints_per_sec,omitempty"`
 }
 
 // medianRun returns the run in the middle of runs (the lower middle of an
@@ -613,6 +627,9 @@ func medianRun(runs []*Result) *Result {
 			CheckpointLatencyMs: r.CheckpointLatencyMs, ServerCPUSeconds: r.ServerCPUSeconds}
 		if r.MaxRun != nil {
 			figures[i].MaxCheckpointsPerSec = r.MaxRun.CheckpointsPerSec
+		}
+		if r.MaxAfterRun != nil {
+			figures[i].MaxAfterCheckpointsPerSec = r.MaxAfterRun.CheckpointsPerSec
 		}
 	}
 	sorted := slices.Clone(runs)
@@ -628,38 +645,56 @@ func medianRun(runs []*Result) *Result {
 }
 
 // measure performs one measurement: with RateOfMax, the closed loop that
-// measures the maximum, then the open loop.
+// measures the maximum, then the open loop (and, with RecheckMax, the
+// closed loop again).
 func measure(ctx context.Context, cfg Config) (*Result, error) {
-	var maxRun *Result
-	if cfg.RateOfMax > 0 {
-		closed := cfg
-		closed.RateOfMax, closed.MaxConcurrency, closed.Concurrency = 0, 0, cfg.MaxConcurrency
-		closed.CPUProfile, closed.Trace, closed.MemProfile, closed.Timeline, closed.FsyncProbe = "", "", "", "", -1
-		if cfg.DataDir != "" {
-			closed.DataDir = filepath.Join(cfg.DataDir, "max") // not the open loop's database
-		}
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "maximum: a closed loop of %d executions for %s\n", closed.Concurrency, closed.Duration)
-		}
-		r, err := measure(ctx, closed)
-		if err != nil {
-			return nil, fmt.Errorf("measure the maximum: %w", err)
-		}
-		if r.ExecutionsPerSec <= 0 {
-			return nil, errors.New("measure the maximum: no execution completed")
-		}
-		maxRun = r
-		cfg.Rate = r.ExecutionsPerSec * cfg.RateOfMax / 100
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "maximum %.0f checkpoints/s; open loop at %.1f executions/s (%.0f %%)\n", r.CheckpointsPerSec, cfg.Rate, cfg.RateOfMax)
-		}
+	if cfg.RateOfMax <= 0 {
+		return run(ctx, cfg)
+	}
+	maxRun, err := measureMax(ctx, cfg, "max")
+	if err != nil {
+		return nil, fmt.Errorf("measure the maximum: %w", err)
+	}
+	cfg.Rate = maxRun.ExecutionsPerSec * cfg.RateOfMax / 100
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "maximum %.0f checkpoints/s; open loop at %.1f executions/s (%.0f %%)\n", maxRun.CheckpointsPerSec, cfg.Rate, cfg.RateOfMax)
 	}
 	res, err := run(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	res.RateOfMax, res.MaxRun = cfg.RateOfMax, maxRun
+	if cfg.RecheckMax {
+		after, err := measureMax(ctx, cfg, "max-after")
+		if err != nil {
+			return nil, fmt.Errorf("measure the maximum again: %w", err)
+		}
+		res.MaxAfterRun = after
+	}
 	return res, nil
+}
+
+// measureMax runs cfg's closed loop of MaxConcurrency executions for
+// Duration, without profiles or a probe, in dir under cfg.DataDir when that
+// is set (not the open loop's database).
+func measureMax(ctx context.Context, cfg Config, dir string) (*Result, error) {
+	closed := cfg
+	closed.RateOfMax, closed.RecheckMax, closed.MaxConcurrency, closed.Concurrency, closed.Rate = 0, false, 0, cfg.MaxConcurrency, 0
+	closed.CPUProfile, closed.Trace, closed.MemProfile, closed.Timeline, closed.FsyncProbe = "", "", "", "", -1
+	if cfg.DataDir != "" {
+		closed.DataDir = filepath.Join(cfg.DataDir, dir)
+	}
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "maximum: a closed loop of %d executions for %s\n", closed.Concurrency, closed.Duration)
+	}
+	r, err := run(ctx, closed)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecutionsPerSec <= 0 {
+		return nil, errors.New("no execution completed")
+	}
+	return r, nil
 }
 
 // run performs one run of cfg, defaults applied.

@@ -465,6 +465,41 @@ func TestRateOfMax(t *testing.T) {
 	}
 }
 
+// TestRecheckMax: with RecheckMax the maximum is measured again, by the
+// same closed loop, after the open loop, which still runs at the asked
+// percentage of the first one.
+func TestRecheckMax(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	r, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: 2, Concurrency: 20, Duration: time.Second,
+		RateOfMax: 50, RecheckMax: true, MaxConcurrency: 4, Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, a := r.MaxRun, r.MaxAfterRun
+	if m == nil || a == nil {
+		t.Fatalf("maximum runs %+v and %+v: want both", m, a)
+	}
+	if a.Rate != 0 || a.Concurrency != 4 || a.ExecutionsPerSec <= 0 || a.Checkpoints <= 0 || a.MaxRun != nil || a.MaxAfterRun != nil {
+		t.Errorf("second maximum run: rate %v, concurrency %d, %v executions/s, %d checkpoints, nested %v/%v: want a closed loop of 4 like the first",
+			a.Rate, a.Concurrency, a.ExecutionsPerSec, a.Checkpoints, a.MaxRun, a.MaxAfterRun)
+	}
+	if want := m.ExecutionsPerSec / 2; math.Abs(r.Rate-want) > 1e-6*want {
+		t.Errorf("open loop at %v executions/s, want half of the first maximum's %v", r.Rate, m.ExecutionsPerSec)
+	}
+	out, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"max_after_run":{`) {
+		t.Errorf("--json output lacks max_after_run: %.300s", out)
+	}
+	if _, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Duration: time.Second, RecheckMax: true, Logger: quiet()}); err == nil || !strings.Contains(err.Error(), "--recheck-max needs --rate-of-max") {
+		t.Errorf("RecheckMax without RateOfMax: err %v", err)
+	}
+}
+
 // TestWarmupDuration: the load runs for the warm-up before the measured run
 // begins, and nothing of the warm-up is counted: the closed loop measures
 // exactly its executions, although the database holds the warm-up's too,
