@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // These tests exercise the real router. The only ones that go through New
@@ -300,5 +302,39 @@ func TestCheckpointRouteAgreesWithServeMux(t *testing.T) {
 		if viaRoute != viaMux {
 			t.Errorf("%s %s: fast route gave %q, the ServeMux %q", tc.method, tc.target, viaRoute, viaMux)
 		}
+	}
+}
+
+// TestReadAll: a body is read whole whatever length its request announced
+// (the buffer is only sized from it), and the limit still holds when the
+// announced length is below the body's.
+func TestReadAll(t *testing.T) {
+	body := strings.Repeat("b", 700)
+	for _, tc := range []struct {
+		name      string
+		announced int64
+	}{
+		{"exact", 700},
+		{"announced shorter", 10},
+		{"announced longer", 5000},
+		{"unknown", -1},
+		{"zero", 0},
+		{"beyond the presized bound", maxPresizedBody + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readAll(iotest.OneByteReader(strings.NewReader(body)), tc.announced)
+			if err != nil || string(got) != body {
+				t.Fatalf("readAll = %d bytes, %v; want the %d-byte body", len(got), err, len(body))
+			}
+		})
+	}
+	req := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", 101)))
+	req.ContentLength = 50 // a peer that announces less than it sends
+	if _, err := readBody(req, 100); !errors.Is(err, errBodyTooLarge) {
+		t.Errorf("readBody of 101 bytes announced as 50, limit 100: err %v, want errBodyTooLarge", err)
+	}
+	broken := iotest.ErrReader(errors.New("connection reset"))
+	if _, err := readAll(broken, 700); err == nil {
+		t.Error("readAll of a failing reader: no error")
 	}
 }

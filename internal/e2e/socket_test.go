@@ -150,4 +150,19 @@ func TestAPIOverMux(t *testing.T) {
 	if err != nil || r.Status < 400 || r.Header.Get("X-Amzn-Errortype") == "" {
 		t.Fatalf("checkpoint of an unknown execution over mux: %+v, %v; want an AWS error", r, err)
 	}
+	// The body reaches the API as over HTTP (the mux hands over its frame's
+	// bytes without a copy): checked as JSON, and against the limit.
+	for _, tc := range []struct {
+		name, body, errType string
+		status              int
+	}{
+		{"malformed", `{"CheckpointToken":`, "InvalidParameterValueException", http.StatusBadRequest},
+		{"too large", `{"CheckpointToken":"` + strings.Repeat("x", 17<<20) + `"}`, "RequestTooLargeException", http.StatusRequestEntityTooLarge},
+	} {
+		r, err = c.Do(ctx(t), http.MethodPost, "/2025-12-01/durable-executions/"+arn+"/checkpoint",
+			http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+		if err != nil || r.Status != tc.status || r.Header.Get("X-Amzn-Errortype") != tc.errType {
+			t.Errorf("%s checkpoint body over mux: %v, %v; want %d %s", tc.name, r, err, tc.status, tc.errType)
+		}
+	}
 }

@@ -200,9 +200,18 @@ func (s *execState) deleteTimer(key string) { s.delTimers = append(s.delTimers, 
 // (another execution may set it: a chained-invoke target finishing).
 func (s *execState) timerFired(t store.TimerRow) { s.fired = append(s.fired, t) }
 
+// reset forgets the changes made since the last commit. The dirty set and
+// the events' array are kept for the next changes: a cached execution takes
+// a checkpoint after another, and only mutation reads them, copying what it
+// needs.
 func (s *execState) reset() {
-	s.dirty = map[string]bool{}
-	s.events, s.setTimers, s.delTimers, s.fired, s.delAll, s.extra = nil, nil, nil, nil, false, nil
+	if s.dirty == nil {
+		s.dirty = map[string]bool{}
+	}
+	clear(s.dirty)
+	clear(s.events) // drops the details they point to
+	s.events = s.events[:0]
+	s.setTimers, s.delTimers, s.fired, s.delAll, s.extra = nil, nil, nil, false, nil
 }
 
 func (s *execState) mutation(create bool) (store.Mutation, error) {
@@ -212,7 +221,8 @@ func (s *execState) mutation(create bool) (store.Mutation, error) {
 	}
 	row := s.row
 	row.Data = data
-	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, FiredTimers: s.fired, DeleteAllTimers: s.delAll}
+	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, FiredTimers: s.fired, DeleteAllTimers: s.delAll,
+		Operations: make([]store.OperationRow, 0, len(s.dirty)), Events: make([]store.EventRow, 0, len(s.events))}
 	ids := make([]string, 0, len(s.dirty))
 	for id := range s.dirty {
 		ids = append(ids, id)

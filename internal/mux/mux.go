@@ -442,10 +442,27 @@ func (c *conn) request(p []byte) (*http.Request, error) {
 		RemoteAddr: c.remote,
 	}).WithContext(c.ctx)
 	if len(body) > 0 {
-		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		fb := &frameBody{b: body}
+		fb.Reset(body)
+		r.Body, r.ContentLength = fb, int64(len(body))
 	}
 	return r, nil
 }
+
+// frameBody is a request's body, read from its frame. Bytes hands the
+// handler the bytes themselves, which the API layer then uses instead of
+// copying them: the frame belongs to the request alone and is never
+// reused.
+type frameBody struct {
+	bytes.Reader
+	b []byte
+}
+
+// Close does nothing: the body is in memory.
+func (f *frameBody) Close() error { return nil }
+
+// Bytes returns the whole body, however much of it has been read.
+func (f *frameBody) Bytes() []byte { return f.b }
 
 // methodString returns the method as a string, without allocating one for
 // the methods the API uses.
