@@ -213,16 +213,16 @@ func (p *player) runCompleters(ctx context.Context, n int, wg *sync.WaitGroup) {
 type session struct {
 	p     *player
 	ctx   context.Context
-	arn   string
+	paths executionPaths
 	token string
 	ops   map[string]*wireOp
 }
 
 func (p *player) newSession(ctx context.Context, env *envelope) (*session, error) {
-	s := &session{p: p, ctx: ctx, arn: env.DurableExecutionArn, token: env.CheckpointToken, ops: map[string]*wireOp{}}
+	s := &session{p: p, ctx: ctx, paths: pathsOf(env.DurableExecutionArn), token: env.CheckpointToken, ops: map[string]*wireOp{}}
 	s.merge(env.InitialExecutionState.Operations)
 	for marker := env.InitialExecutionState.NextMarker; marker != ""; {
-		page, err := p.fn.state(ctx, s.arn, s.token, marker)
+		page, err := p.fn.state(ctx, s.paths, s.token, marker)
 		if err != nil {
 			return nil, fmt.Errorf("page initial state: %w", err)
 		}
@@ -249,7 +249,7 @@ func (s *session) status(id string) string {
 
 // checkpoint sends updates, adopts the new token and merges the delta.
 func (s *session) checkpoint(updates []update) error {
-	out, err := s.p.fn.checkpoint(s.ctx, s.arn, s.token, updates)
+	out, err := s.p.fn.checkpoint(s.ctx, s.paths, s.token, updates)
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (s *session) checkpoint(updates []update) error {
 	}
 	s.merge(out.NewExecutionState.Operations)
 	for marker := out.NewExecutionState.NextMarker; marker != ""; {
-		page, err := s.p.fn.state(s.ctx, s.arn, s.token, marker)
+		page, err := s.p.fn.state(s.ctx, s.paths, s.token, marker)
 		if err != nil {
 			return fmt.Errorf("page checkpoint delta: %w", err)
 		}
@@ -505,7 +505,7 @@ func (b *batcher) flush() {
 
 		// The session's ops map is only written here, under the lock,
 		// while readers take the lock too.
-		out, err := b.s.p.fn.checkpoint(b.s.ctx, b.s.arn, b.s.token, us)
+		out, err := b.s.p.fn.checkpoint(b.s.ctx, b.s.paths, b.s.token, us)
 		if err == nil {
 			b.s.p.m.updates.Add(int64(len(us)))
 			b.mu.Lock()

@@ -288,25 +288,36 @@ func executionPath(arn string) string {
 	return "/2025-12-01/durable-executions/" + url.PathEscape(arn)
 }
 
+// executionPaths are the request paths of one execution's API calls, built
+// once per invocation rather than escaped again for every checkpoint.
+type executionPaths struct {
+	checkpoint, state string
+}
+
+func pathsOf(arn string) executionPaths {
+	p := executionPath(arn)
+	return executionPaths{checkpoint: p + "/checkpoint", state: p + "/state?"}
+}
+
 // checkpoint sends CheckpointDurableExecution with a fresh ClientToken,
 // as the AWS SDKs do (they fill the idempotency token in).
-func (c *wireClient) checkpoint(ctx context.Context, arn, token string, updates []update) (*checkpointResponse, error) {
+func (c *wireClient) checkpoint(ctx context.Context, paths executionPaths, token string, updates []update) (*checkpointResponse, error) {
 	body, err := json.Marshal(checkpointRequest{CheckpointToken: token, ClientToken: newUUID(), Updates: updates})
 	if err != nil {
 		return nil, fmt.Errorf("encode checkpoint: %w", err)
 	}
 	var out checkpointResponse
-	if _, err := c.do(ctx, http.MethodPost, executionPath(arn)+"/checkpoint", nil, body, &out); err != nil {
+	if _, err := c.do(ctx, http.MethodPost, paths.checkpoint, nil, body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
 // state pages GetDurableExecutionState.
-func (c *wireClient) state(ctx context.Context, arn, token, marker string) (*stateResponse, error) {
+func (c *wireClient) state(ctx context.Context, paths executionPaths, token, marker string) (*stateResponse, error) {
 	q := url.Values{"CheckpointToken": {token}, "Marker": {marker}, "MaxItems": {"1000"}}
 	var out stateResponse
-	if _, err := c.do(ctx, http.MethodGet, executionPath(arn)+"/state?"+q.Encode(), nil, nil, &out); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, paths.state+q.Encode(), nil, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
