@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +118,33 @@ func FuzzFastDecoders(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkDecoders(t, b) })
+}
+
+// TestCheckpointRequestJSON: the load generator's hand-written encoding of
+// a checkpoint request is what encoding/json writes (HTML escaping off),
+// for every field of an update, set and unset.
+func TestCheckpointRequestJSON(t *testing.T) {
+	payload := `"<b>&\u2028 \"quoted\""`
+	for _, r := range []checkpointRequest{
+		{CheckpointToken: "tok", ClientToken: "c1"},
+		{CheckpointToken: "tok", ClientToken: "c1", Updates: []update{}},
+		{CheckpointToken: "t\"ok", ClientToken: "c2", Updates: []update{
+			{Id: "s1", Name: "step", Type: opStep, SubType: "Step", Action: actStart},
+			{Id: "s1", ParentId: "p", Type: opStep, SubType: "Step", Action: actSucceed, Payload: &payload},
+			{Id: "w", Type: opWait, Action: actStart, WaitOptions: &waitOptions{WaitSeconds: 5}},
+			{Id: "w0", Type: opWait, Action: actStart, WaitOptions: &waitOptions{}},
+			{Id: "c", Type: opCallback, Action: actStart, CallbackOptions: &callbackOptions{TimeoutSeconds: 30}},
+			{Id: "c0", Type: opCallback, Action: actStart, CallbackOptions: &callbackOptions{}},
+		}},
+	} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.appendJSON(nil); string(got) != strings.TrimSuffix(want.String(), "\n") {
+			t.Errorf("appendJSON:\n got %s\nwant %s", got, want.Bytes())
+		}
+	}
 }

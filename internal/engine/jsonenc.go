@@ -3,7 +3,8 @@ package engine
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/duro-run/duro/internal/fastjson"
 )
 
 // Hand-written JSON encoders for what every checkpoint encodes: the
@@ -14,62 +15,6 @@ import (
 // fills every field and compares), so readers decode both the same way;
 // a field added to one of these types without its encoder fails that
 // test.
-
-// jsonHex is the alphabet of \u00XX escapes.
-const jsonHex = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD, and U+2028
-// and U+2029 escaped, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', jsonHex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // jsonObject appends the members of one JSON object, writing the commas.
 type jsonObject struct {
@@ -91,7 +36,7 @@ func (o *jsonObject) key(k string) {
 
 func (o *jsonObject) str(k, v string) {
 	o.key(k)
-	o.b = appendJSONString(o.b, v)
+	o.b = fastjson.AppendString(o.b, v)
 }
 
 // optStr writes a string member tagged omitempty.
@@ -174,7 +119,7 @@ func (e *ErrorObject) appendJSON(b []byte) []byte {
 			if i > 0 {
 				o.b = append(o.b, ',')
 			}
-			o.b = appendJSONString(o.b, l)
+			o.b = fastjson.AppendString(o.b, l)
 		}
 		o.b = append(o.b, ']')
 	}
@@ -350,7 +295,7 @@ func (d *execData) appendJSON(b []byte) ([]byte, error) {
 				if i > 0 {
 					l2.b = append(l2.b, ',')
 				}
-				l2.b = appendJSONString(l2.b, id)
+				l2.b = fastjson.AppendString(l2.b, id)
 			}
 			l2.b = append(l2.b, ']')
 		}
@@ -462,7 +407,7 @@ func (e *Event) appendJSON(b []byte) []byte {
 		if x.DurableExecutionArn == nil {
 			d.b = append(d.b, "null"...)
 		} else {
-			d.b = appendJSONString(d.b, *x.DurableExecutionArn)
+			d.b = fastjson.AppendString(d.b, *x.DurableExecutionArn)
 		}
 		o.b = d.close()
 	}

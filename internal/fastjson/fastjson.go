@@ -1,7 +1,8 @@
 // Package fastjson reads JSON documents of a known shape without
 // encoding/json's reflection, for the hot paths that decode one such
 // document per request (the server's checkpoint requests, the load
-// generator's checkpoint responses). A Decoder takes only what it can read
+// generator's checkpoint responses), and writes the strings of the
+// encoders written by hand for the same paths (AppendString). A Decoder takes only what it can read
 // exactly as encoding/json would; on anything else (a syntax error, a
 // repeated member, a string with a surrogate escape or invalid UTF-8, a
 // number that does not fit) it gives up, and its caller decodes the

@@ -56,7 +56,11 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &commitRequest{ctx: ctx, m: m, res: make(chan error, 1), queued: time.Now()}
+	req, _ := s.requests.Get().(*commitRequest)
+	if req == nil {
+		req = &commitRequest{res: make(chan error, 1)}
+	}
+	req.ctx, req.m, req.queued = ctx, m, time.Now()
 
 	s.mu.RLock()
 	if s.closed {
@@ -80,11 +84,24 @@ func (s *Store) Commit(ctx context.Context, m store.Mutation) error {
 		if err == nil && !req.committed.IsZero() {
 			s.observeMutation(req)
 		}
+		s.recycle(req)
 		return err
 	case <-ctx.Done():
 		req.abandon()
 		return ctx.Err()
 	}
+}
+
+// recycle keeps req, whose caller has read its answer, for a later Commit:
+// a request and its channel are two allocations per mutation otherwise.
+// Only an answered request comes back: the committer's last use of it is
+// the send its caller received, and its channel is empty again. A request
+// whose caller gave up is left alone, as the committer may still answer it.
+func (s *Store) recycle(req *commitRequest) {
+	req.ctx, req.m, req.gate = nil, store.Mutation{}, nil // nothing kept alive by the pool
+	req.queued, req.began, req.committed = time.Time{}, time.Time{}, time.Time{}
+	req.state.Store(requestWaiting)
+	s.requests.Put(req)
 }
 
 // runCommitter is the single goroutine that owns write transactions for

@@ -85,6 +85,9 @@ type Store struct {
 	closed bool
 	queue  chan *commitRequest
 	done   chan struct{} // closed when the committer goroutine has exited
+	// requests keeps the commit requests whose callers have read their
+	// answers, for the next Commit calls (see recycle).
+	requests sync.Pool
 
 	closeOnce sync.Once
 	closeErr  error
