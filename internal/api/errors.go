@@ -123,7 +123,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, op string, e
 	shape, message, internal := classify(err)
 	ctx := r.Context()
 	attrs := []any{
-		"requestId", requestIDFrom(ctx), "op", op, "method", r.Method,
+		"requestId", requestID(w), "op", op, "method", r.Method,
 		"path", r.URL.EscapedPath(), "errorType", shape.name,
 	}
 	switch {

@@ -75,7 +75,7 @@ func (s *server) invoke(w http.ResponseWriter, r *http.Request) error {
 		// The caller hung up. The execution carries on regardless; there is
 		// no one to answer.
 		s.log.DebugContext(ctx, "synchronous invoke abandoned by client",
-			"requestId", requestIDFrom(ctx), "durableExecutionArn", started.DurableExecutionArn)
+			"requestId", requestID(w), "durableExecutionArn", started.DurableExecutionArn)
 		return nil
 	case awaitCtx.Err() != nil && (err != nil || desc.Status == engine.StatusRunning):
 		// The synchronous limit elapsed. Lambda reports an over-long

@@ -13,7 +13,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -203,14 +202,13 @@ func (s *server) unknownOperation(_ http.ResponseWriter, r *http.Request) error 
 	return newError(shapeUnknownOperation, fmt.Sprintf("Unknown operation: %s %s", r.Method, r.URL.EscapedPath()))
 }
 
-// requestIDKey keys the request id in a request context.
-type requestIDKey struct{}
+// headerRequestID is the response header that carries a request's id.
+const headerRequestID = "x-amzn-RequestId"
 
-// requestIDFrom returns the x-amzn-RequestId of the request ctx belongs to.
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+// requestID returns the id the middleware gave the request that w answers,
+// for logs. The response's header carries it, so that the request needs no
+// context of its own for it (a copy of the Request for every call).
+func requestID(w http.ResponseWriter) string { return w.Header().Get(headerRequestID) }
 
 // newRequestID returns a random (version 4) UUID.
 func newRequestID() string {
@@ -264,8 +262,7 @@ func (s *server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		w.Header().Set("x-amzn-RequestId", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		w.Header().Set(headerRequestID, id)
 		rec := &responseRecorder{ResponseWriter: w}
 
 		defer func() {

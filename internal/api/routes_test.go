@@ -338,3 +338,28 @@ func TestReadAll(t *testing.T) {
 		t.Error("readAll of a failing reader: no error")
 	}
 }
+
+// TestErrorLogCarriesRequestID: an error's log line names the request by
+// the id its response carries in x-amzn-RequestId.
+func TestErrorLogCarriesRequestID(t *testing.T) {
+	var logs bytes.Buffer
+	s := &server{log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	h := s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, "TestOp", errors.New("disk on fire"))
+	}))
+	rr := httptest.NewRecorder()
+	h.ServeHTTP(rr, httptest.NewRequest("GET", "/x", nil))
+	id := rr.Header().Get("x-amzn-RequestId")
+	if id == "" {
+		t.Fatal("no x-amzn-RequestId on the response")
+	}
+	var fault string
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, "service fault") {
+			fault = line
+		}
+	}
+	if !strings.Contains(fault, "requestId="+id) {
+		t.Errorf("the fault's log line lacks requestId=%s:\n%s", id, logs.String())
+	}
+}
