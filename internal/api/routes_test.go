@@ -333,6 +333,19 @@ func TestReadAll(t *testing.T) {
 	if _, err := readBody(req, 100); !errors.Is(err, errBodyTooLarge) {
 		t.Errorf("readBody of 101 bytes announced as 50, limit 100: err %v, want errBodyTooLarge", err)
 	}
+	// A body that holds its bytes (the multiplexed connection's) is taken
+	// without a copy, and is held to the limit even when the request
+	// announces no length.
+	held := &heldBody{Reader: strings.NewReader(""), b: []byte(strings.Repeat("h", 101))}
+	req = httptest.NewRequest("POST", "/", nil)
+	req.Body, req.ContentLength = held, -1
+	if _, err := readBody(req, 100); !errors.Is(err, errBodyTooLarge) {
+		t.Errorf("readBody of 101 held bytes, limit 100: err %v, want errBodyTooLarge", err)
+	}
+	req.Body = held
+	if got, err := readBody(req, 200); err != nil || &got[0] != &held.b[0] {
+		t.Errorf("readBody of held bytes: %v, a copy %v; want the bytes themselves", err, err == nil)
+	}
 	broken := iotest.ErrReader(errors.New("connection reset"))
 	if _, err := readAll(broken, 700); err == nil {
 		t.Error("readAll of a failing reader: no error")
@@ -363,3 +376,12 @@ func TestErrorLogCarriesRequestID(t *testing.T) {
 		t.Errorf("the fault's log line lacks requestId=%s:\n%s", id, logs.String())
 	}
 }
+
+// heldBody is a body that holds its bytes, as package mux's frames do.
+type heldBody struct {
+	*strings.Reader
+	b []byte
+}
+
+func (h *heldBody) Close() error  { return nil }
+func (h *heldBody) Bytes() []byte { return h.b }

@@ -116,17 +116,11 @@ func (r checkpointRequest) sizeHint() int {
 }
 
 func (u *update) appendJSON(b []byte) []byte {
-	b = append(b, `{"Id":`...)
-	b = fastjson.AppendString(b, u.Id)
-	for _, m := range [...]struct{ key, value string }{{`,"ParentId":`, u.ParentId}, {`,"Name":`, u.Name}} {
-		if m.value != "" {
-			b = fastjson.AppendString(append(b, m.key...), m.value)
-		}
-	}
+	b = fastjson.AppendString(append(b, `{"Id":`...), u.Id)
+	b = appendOptional(b, `,"ParentId":`, u.ParentId)
+	b = appendOptional(b, `,"Name":`, u.Name)
 	b = fastjson.AppendString(append(b, `,"Type":`...), u.Type)
-	if u.SubType != "" {
-		b = fastjson.AppendString(append(b, `,"SubType":`...), u.SubType)
-	}
+	b = appendOptional(b, `,"SubType":`, u.SubType)
 	b = fastjson.AppendString(append(b, `,"Action":`...), u.Action)
 	if u.Payload != nil {
 		b = fastjson.AppendString(append(b, `,"Payload":`...), *u.Payload)
@@ -142,6 +136,15 @@ func (u *update) appendJSON(b []byte) []byte {
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// appendOptional appends a string member tagged omitempty: key (with its
+// leading comma) and value, unless value is empty.
+func appendOptional(b []byte, key, value string) []byte {
+	if value == "" {
+		return b
+	}
+	return fastjson.AppendString(append(b, key...), value)
 }
 
 type checkpointResponse struct {
@@ -352,10 +355,6 @@ func (c *wireClient) viaClient(ctx context.Context, method, path string, header 
 	return leanReply{status: resp.StatusCode, functionError: resp.Header.Get("X-Amz-Function-Error"), body: b}, nil
 }
 
-func executionPath(arn string) string {
-	return "/2025-12-01/durable-executions/" + url.PathEscape(arn)
-}
-
 // executionPaths are the request paths of one execution's API calls, built
 // once per invocation rather than escaped again for every checkpoint.
 type executionPaths struct {
@@ -363,7 +362,7 @@ type executionPaths struct {
 }
 
 func pathsOf(arn string) executionPaths {
-	p := executionPath(arn)
+	p := "/2025-12-01/durable-executions/" + url.PathEscape(arn)
 	return executionPaths{checkpoint: p + "/checkpoint", state: p + "/state?"}
 }
 

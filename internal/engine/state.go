@@ -207,8 +207,9 @@ func (s *execState) timerFired(t store.TimerRow) { s.fired = append(s.fired, t) 
 func (s *execState) reset() {
 	if s.dirty == nil {
 		s.dirty = map[string]bool{}
+	} else {
+		clear(s.dirty)
 	}
-	clear(s.dirty)
 	clear(s.events) // drops the details they point to
 	s.events = s.events[:0]
 	s.setTimers, s.delTimers, s.fired, s.delAll, s.extra = nil, nil, nil, false, nil

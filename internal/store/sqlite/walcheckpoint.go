@@ -98,15 +98,17 @@ func (s *Store) runCheckpointer(stop <-chan struct{}, done chan<- struct{}) {
 // WAL had at the last pass that succeeded; a failed catch-up pass only
 // leaves the committer more to copy.
 func (s *Store) checkpointWAL() (int, error) {
-	var busy, frames, copied int
-	if err := s.checkpointDB.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
-		return 0, err
+	pass := func() (frames int, err error) {
+		var busy, copied int
+		err = s.checkpointDB.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		return frames, err
 	}
-	if frames < walRestartFrames {
-		return frames, nil
+	first, err := pass()
+	if err != nil || first < walRestartFrames {
+		return first, err
 	}
-	first := frames
-	if err := s.checkpointDB.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+	frames, err := pass()
+	if err != nil {
 		return first, nil
 	}
 	s.catchUps.Add(1)
