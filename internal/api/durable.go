@@ -58,11 +58,16 @@ func (s *server) getDurableExecutionState(w http.ResponseWriter, r *http.Request
 
 // checkpointDurableExecution is CheckpointDurableExecution.
 func (s *server) checkpointDurableExecution(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBodyFor(r, maxCheckpointBody, "CheckpointDurableExecution")
+	return s.checkpoint(w, r, r.PathValue("DurableExecutionArn"))
+}
+
+// checkpoint is CheckpointDurableExecution of the execution arn.
+func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, arn string) error {
+	body, err := readBodyFor(r, maxCheckpointBody, opCheckpoint)
 	if err != nil {
 		return err
 	}
-	in, err := parseCheckpoint(r.PathValue("DurableExecutionArn"), body)
+	in, err := parseCheckpoint(arn, body)
 	if err != nil {
 		return err
 	}

@@ -262,45 +262,59 @@ func TestPanicBecomesServiceException(t *testing.T) {
 	}
 }
 
-// The checkpoint fast route takes exactly the requests the ServeMux
-// pattern would route to CheckpointDurableExecution, with the same ARN.
+// The checkpoint fast route takes the requests the ServeMux pattern would
+// route to CheckpointDurableExecution, with the same ARN, and leaves the
+// rest to the ServeMux; it may leave it a rare spelling of a checkpoint's
+// path (an escaped letter in "checkpoint"), which the ServeMux then routes.
 func TestCheckpointRouteAgreesWithServeMux(t *testing.T) {
 	const pattern = "POST /2025-12-01/durable-executions/{DurableExecutionArn}/checkpoint"
-	record := func(got *string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			*got = "checkpoint " + r.PathValue("DurableExecutionArn")
-		})
-	}
-	for _, tc := range []struct{ method, target string }{
-		{"POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fid/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/plain/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/a+b%20c/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/%252F/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/%E2%82%AC/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/a/b/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions//checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/x/checkpoint/"},
-		{"POST", "/2025-12-01/durable-executions/x/checkpointx"},
-		{"POST", "/2025-12-01/durable-executions/x"},
-		{"GET", "/2025-12-01/durable-executions/x/checkpoint"},
-		{"PUT", "/2025-12-01/durable-executions/x/checkpoint"},
-		{"POST", "/2025-12-01/durable-executions/x/checkpoint?q=1"},
+	for _, tc := range []struct {
+		method, target string
+		fast           bool // the fast route takes it
+	}{
+		{"POST", "/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fid/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/plain/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/a+b%20c/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/%252F/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/%E2%82%AC/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/x%2F/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/%2Fcheckpoint/checkpoint", true},
+		{"POST", "/2025-12-01/durable-executions/x/checkpoint?q=1", true},
+		{"POST", "/2025-12-01/durable-executions/x/%63heckpoint", false},
+		{"POST", "/2025-12-01/durable-executions/%2F/checkpoint", false},
+		{"POST", "/2025-12-01/durable-executions/a/b/checkpoint", false},
+		{"POST", "/2025-12-01/durable-executions//checkpoint", false},
+		{"POST", "/2025-12-01/durable-executions/x/checkpoint/", false},
+		{"POST", "/2025-12-01/durable-executions/x/checkpointx", false},
+		{"POST", "/2025-12-01/durable-executions/x", false},
+		{"POST", "/2025-12-01/durable-executions/x%2Fcheckpoint", false},
+		{"POST", "/2025-12-01/durable-executions%2Fx/checkpoint", false},
+		{"GET", "/2025-12-01/durable-executions/x/checkpoint", false},
+		{"PUT", "/2025-12-01/durable-executions/x/checkpoint", false},
 	} {
 		var viaMux, viaRoute string
 		mux := http.NewServeMux()
-		mux.Handle(pattern, record(&viaMux))
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			viaMux = "checkpoint " + r.PathValue("DurableExecutionArn")
+		})
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { viaMux = "other" })
 		mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
 
+		fast := false
 		other := http.NewServeMux()
 		other.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { viaRoute = "other" })
-		other.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			viaRoute = "checkpoint via the mux " + r.PathValue("DurableExecutionArn")
-		}))
-		route := &checkpointRoute{checkpoint: record(&viaRoute), mux: other}
+		other.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			viaRoute = "checkpoint " + r.PathValue("DurableExecutionArn")
+		})
+		route := &checkpointRoute{checkpoint: func(w http.ResponseWriter, r *http.Request, arn string) {
+			viaRoute, fast = "checkpoint "+arn, true
+		}, mux: other}
 		route.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, nil))
 		if viaRoute != viaMux {
 			t.Errorf("%s %s: fast route gave %q, the ServeMux %q", tc.method, tc.target, viaRoute, viaMux)
+		}
+		if fast != tc.fast {
+			t.Errorf("%s %s: taken by the fast route %v, want %v", tc.method, tc.target, fast, tc.fast)
 		}
 	}
 }

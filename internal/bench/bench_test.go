@@ -263,20 +263,22 @@ func TestHistogram(t *testing.T) {
 }
 
 // BenchmarkCheckpointRoundTrip measures one step checkpoint ([START,
-// SUCCEED] of a step) through the HTTP API of an embedded server: the
-// lean player's request, the wire layer, the engine, the group commit and
-// the response. Executions of 10 steps run one at a time (sequential) or
-// 32 at a time (parallel); ns/op is per checkpoint, execution overheads
-// (start, invocation, completion) included.
+// SUCCEED] of a step) through the API of an embedded server: the lean
+// player's request, the wire layer, the engine, the group commit and the
+// response. Executions of 10 steps run one at a time (sequential) or 32 at
+// a time (parallel); ns/op is per checkpoint, execution overheads (start,
+// invocation, completion) included. The functions send their checkpoints
+// over HTTP on TCP, or, in parallel32-mux, over the multiplexed Unix
+// socket, as `duro bench` plays them by default.
 func BenchmarkCheckpointRoundTrip(b *testing.B) {
-	for _, conc := range []int{1, 32} {
-		name := "sequential"
-		if conc > 1 {
-			name = "parallel32"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, bc := range []struct {
+		name      string
+		conc      int
+		transport string
+	}{{"sequential", 1, TransportTCP}, {"parallel32", 32, TransportTCP}, {"parallel32-mux", 32, TransportMux}} {
+		b.Run(bc.name, func(b *testing.B) {
 			ctx := testCtx(b)
-			cfg := Config{Scenario: ScenarioSteps, Steps: 10, Concurrency: conc, Logger: quiet(), Progress: io.Discard}
+			cfg := Config{Scenario: ScenarioSteps, Steps: 10, Concurrency: bc.conc, Logger: quiet(), Progress: io.Discard}
 			if err := cfg.defaults(); err != nil {
 				b.Fatal(err)
 			}
@@ -286,9 +288,17 @@ func BenchmarkCheckpointRoundTrip(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer tg.cleanup()
-			c := newWireClient(tg.base, 2*conc+64, m)
+			c := newWireClient(tg.base, 2*bc.conc+64, m)
 			defer c.close()
 			p := newPlayer(cfg, c, m)
+			fc, _, err := functionClient(ctx, c, tg.socketPath(), bc.transport, 2*bc.conc+64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if fc != c {
+				defer fc.close()
+			}
+			p.fn = fc
 			setup := sdkClient(c)
 			if err := createFunction(ctx, setup, "bench-rt", 3600, tg.register("bench-rt", p.handler(p.playSteps))); err != nil {
 				b.Fatal(err)

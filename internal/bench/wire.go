@@ -302,7 +302,7 @@ func (c *wireClient) do(ctx context.Context, method, path string, header http.He
 	case c.mux != nil:
 		var mr *mux.Response
 		if mr, err = c.mux.Do(ctx, method, path, header, body); err == nil {
-			r = leanReply{status: mr.Status, functionError: mr.Header.Get("X-Amz-Function-Error"), body: mr.Body}
+			r = leanReply{status: mr.Status, functionError: mr.HeaderValue("X-Amz-Function-Error"), body: mr.Body}
 		}
 	case c.lean != nil:
 		r, err = c.lean.exchange(ctx, method, path, header, body)

@@ -139,7 +139,7 @@ func TestAPIOverMux(t *testing.T) {
 		t.Fatalf("GetFunction over mux: %+v, %v", r, err)
 	}
 	r, err = c.Do(ctx(t), http.MethodGet, "/2015-03-31/functions/nowhere", nil, nil)
-	if err != nil || r.Status != http.StatusNotFound || r.Header.Get("X-Amzn-Errortype") != "ResourceNotFoundException" {
+	if err != nil || r.Status != http.StatusNotFound || r.HeaderValue("X-Amzn-Errortype") != "ResourceNotFoundException" {
 		t.Fatalf("GetFunction of an unknown function over mux: %+v, %v; want 404 ResourceNotFoundException", r, err)
 	}
 	// A durable execution's ARN, escaped as in a checkpoint's path, is
@@ -147,7 +147,7 @@ func TestAPIOverMux(t *testing.T) {
 	arn := url.PathEscape("arn:aws:lambda:us-east-1:123456789012:function:over-mux:$LATEST/durable-execution/x/y")
 	r, err = c.Do(ctx(t), http.MethodPost, "/2025-12-01/durable-executions/"+arn+"/checkpoint",
 		http.Header{"Content-Type": {"application/json"}}, []byte(`{"CheckpointToken":"t"}`))
-	if err != nil || r.Status < 400 || r.Header.Get("X-Amzn-Errortype") == "" {
+	if err != nil || r.Status < 400 || r.HeaderValue("X-Amzn-Errortype") == "" {
 		t.Fatalf("checkpoint of an unknown execution over mux: %+v, %v; want an AWS error", r, err)
 	}
 	// The body reaches the API as over HTTP (the mux hands over its frame's
@@ -161,7 +161,7 @@ func TestAPIOverMux(t *testing.T) {
 	} {
 		r, err = c.Do(ctx(t), http.MethodPost, "/2025-12-01/durable-executions/"+arn+"/checkpoint",
 			http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
-		if err != nil || r.Status != tc.status || r.Header.Get("X-Amzn-Errortype") != tc.errType {
+		if err != nil || r.Status != tc.status || r.HeaderValue("X-Amzn-Errortype") != tc.errType {
 			t.Errorf("%s checkpoint body over mux: %v, %v; want %d %s", tc.name, r, err, tc.status, tc.errType)
 		}
 	}

@@ -26,42 +26,69 @@ type executionRef struct {
 // request's parsing, so it is written out by hand; a test holds it to the
 // expression.
 func parseExecutionArn(arn string) (executionRef, error) {
-	bad := func() (executionRef, error) {
-		return executionRef{}, Errorf(KindInvalidParameter, "Invalid durable execution ARN: %s", arn)
+	if ref, ok := splitExecutionArn(arn); ok {
+		return ref, nil
 	}
-	p := strings.SplitN(arn, ":", 8)
-	if len(p) != 8 || p[0] != "arn" || p[2] != "lambda" || p[5] != "function" ||
-		!allIn(p[1], alnumDash) || !allIn(p[3], alnumDash) || len(p[4]) != 12 || !allIn(p[4], digits) || !allIn(p[6], alnumDashUnderscore) {
-		return bad()
-	}
-	r := strings.Split(p[7], "/")
-	if len(r) != 4 || r[1] != "durable-execution" || !allIn(r[2], alnumDashUnderscore) || !allIn(r[3], alnumDashUnderscore) {
-		return bad()
-	}
-	if v := r[0]; v != "$LATEST" && v != "$LATEST.PUBLISHED" && !allIn(v, digits) {
-		return bad()
-	}
-	return executionRef{Function: p[6], Version: r[0], Name: r[2], ID: r[3]}, nil
+	return executionRef{}, Errorf(KindInvalidParameter, "Invalid durable execution ARN: %s", arn)
 }
 
-const (
-	digits              = "0123456789"
-	alnumDash           = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
-	alnumDashUnderscore = alnumDash + "_"
-)
+// splitExecutionArn is parseExecutionArn without the error: field by field,
+// with no slice of fields to allocate.
+func splitExecutionArn(arn string) (executionRef, bool) {
+	var f [7]string // the fields before the resource: arn, partition, service, region, account, "function", name
+	rest := arn
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return executionRef{}, false
+		}
+	}
+	if f[0] != "arn" || f[2] != "lambda" || f[5] != "function" || !alnumDash.all(f[1]) || !alnumDash.all(f[3]) ||
+		len(f[4]) != 12 || !digits.all(f[4]) || !alnumDashUnderscore.all(f[6]) {
+		return executionRef{}, false
+	}
+	version, rest, _ := strings.Cut(rest, "/")
+	kind, rest, _ := strings.Cut(rest, "/")
+	name, id, _ := strings.Cut(rest, "/")
+	if kind != "durable-execution" || !alnumDashUnderscore.all(name) || !alnumDashUnderscore.all(id) {
+		return executionRef{}, false // a fourth "/" leaves one in id, which the set refuses
+	}
+	if version != "$LATEST" && version != "$LATEST.PUBLISHED" && !digits.all(version) {
+		return executionRef{}, false
+	}
+	return executionRef{Function: f[6], Version: version, Name: name, ID: id}, true
+}
 
-// allIn reports whether s is non-empty and made of bytes of set.
-func allIn(s, set string) bool {
-	if s == "" {
+// byteSet is a set of bytes, for checking a field's characters with one
+// lookup each.
+type byteSet [256]bool
+
+func newByteSet(members string) *byteSet {
+	var s byteSet
+	for i := 0; i < len(members); i++ {
+		s[members[i]] = true
+	}
+	return &s
+}
+
+// all reports whether v is non-empty and made of bytes of s.
+func (s *byteSet) all(v string) bool {
+	if v == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(set, s[i]) < 0 {
+	for i := 0; i < len(v); i++ {
+		if !s[v[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var (
+	digits              = newByteSet("0123456789")
+	alnumDash           = newByteSet("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+	alnumDashUnderscore = newByteSet("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+)
 
 // functionRef is a parsed FunctionName label: a name, a partial ARN or an
 // ARN, each with an optional qualifier.

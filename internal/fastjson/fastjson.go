@@ -195,44 +195,48 @@ func (d *Decoder) Str() string {
 
 // escapedStr finishes a string that has escapes, from its first byte at
 // start; d.i is at the first backslash.
+//
+// The result is built in one allocation: no escape unescapes to more bytes
+// than it takes (\uXXXX is at most three bytes of UTF-8), so the string's
+// raw length, up to its closing quote, bounds it.
 func (d *Decoder) escapedStr(start int) string {
-	out := make([]byte, 0, d.i-start+64)
-	runStart := start
-	// run appends the bytes since the last escape, which must be valid
-	// UTF-8 (encoding/json replaces invalid bytes).
-	run := func() bool {
-		r := d.b[runStart:d.i]
-		out = append(out, r...)
-		return utf8.Valid(r)
+	end := d.i
+	for end < len(d.b) && d.b[end] != '"' {
+		if d.b[end] == '\\' {
+			end++
+		}
+		end++
 	}
+	var out strings.Builder
+	out.Grow(min(end, len(d.b)) - start)
+	runStart := start
 	for d.i < len(d.b) {
 		c := d.b[d.i]
 		switch {
 		case c == '"':
-			if !run() {
-				d.failed = true
+			if !d.appendRun(&out, runStart) {
 				return ""
 			}
 			d.i++
-			return string(out)
+			return out.String()
 		case c == '\\':
-			if !run() || d.i+1 >= len(d.b) {
+			if !d.appendRun(&out, runStart) || d.i+1 >= len(d.b) {
 				d.failed = true
 				return ""
 			}
 			switch e := d.b[d.i+1]; e {
 			case '"', '\\', '/':
-				out = append(out, e)
+				out.WriteByte(e)
 			case 'b':
-				out = append(out, '\b')
+				out.WriteByte('\b')
 			case 'f':
-				out = append(out, '\f')
+				out.WriteByte('\f')
 			case 'n':
-				out = append(out, '\n')
+				out.WriteByte('\n')
 			case 'r':
-				out = append(out, '\r')
+				out.WriteByte('\r')
 			case 't':
-				out = append(out, '\t')
+				out.WriteByte('\t')
 			case 'u':
 				if d.i+6 > len(d.b) {
 					d.failed = true
@@ -243,7 +247,7 @@ func (d *Decoder) escapedStr(start int) string {
 					d.failed = true // surrogates are left to encoding/json
 					return ""
 				}
-				out = utf8.AppendRune(out, rune(r))
+				out.WriteRune(rune(r))
 				d.i += 4
 			default:
 				d.failed = true
@@ -260,6 +264,19 @@ func (d *Decoder) escapedStr(start int) string {
 	}
 	d.failed = true
 	return ""
+}
+
+// appendRun appends to out the bytes from runStart to d.i, which lie
+// between escapes and must be valid UTF-8 (encoding/json replaces invalid
+// bytes); it fails the decoder when they are not.
+func (d *Decoder) appendRun(out *strings.Builder, runStart int) bool {
+	r := d.b[runStart:d.i]
+	if !utf8.Valid(r) {
+		d.failed = true
+		return false
+	}
+	out.Write(r)
+	return true
 }
 
 // StrPtr reads a string or null.

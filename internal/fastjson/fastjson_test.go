@@ -50,6 +50,9 @@ var docCorpus = []string{
 	`{"Skip":tru}`, `{"Skip":"unterminated}`, `{"Skip":[1,]}`, `{"Skip":{"a":1,}}`,
 	`{"Name":"x"} trailing`, ` {"Name" : "spaced" , "Count" : -7 } `,
 	`{"Skip":"\ud83d\ude00"}`, `{"Skip":"\xff"}`,
+	`{"Name":"a\"b\\c\/d\n\t\b\f\r\u00e9\u20ac"}`, `{"Name":"\u0041"}`, `{"Name":"x\""}`, `{"Name":"\"\"\""}`,
+	`{"Name":"\u"}`, `{"Name":"\u00"}`, `{"Name":"\q"}`, `{"Name":"\ud83d\ude00"}`, `{"Name":"é€\n😀 ok"}`,
+	`{"Name":"\n\u0000\uffff"}`, `{"Name":"run \"` + "\xff" + `\" run"}`, `{"Name":"ends with \\`,
 }
 
 // TestDecoderAgreesWithEncodingJSON checks, on documents of many shapes,

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -34,8 +36,57 @@ type Client struct {
 // Response is an answer.
 type Response struct {
 	Status int
-	Header http.Header
 	Body   []byte
+	// header is the answer's header lines, checked but not parsed: most
+	// callers want one value or none, and a map costs several hundred
+	// bytes per answer.
+	header []byte
+}
+
+// Header returns the answer's header.
+func (r *Response) Header() http.Header {
+	h, _, _ := parseHeader(r.header) // checked by parseAnswer: cannot fail
+	return h
+}
+
+// HeaderValue returns the first value of the header key, as
+// Header().Get(key) does, without building the header.
+func (r *Response) HeaderValue(key string) string {
+	for p := r.header; len(p) > 0; {
+		line, rest, _ := bytes.Cut(p, []byte{'\n'})
+		p = rest
+		k, v, _ := bytes.Cut(line, []byte{':'})
+		if sameHeaderKey(string(bytes.TrimSpace(k)), key) {
+			return string(bytes.TrimSpace(v))
+		}
+	}
+	return ""
+}
+
+// sameHeaderKey reports whether keys a and b canonicalize alike
+// (textproto.CanonicalMIMEHeaderKey), without allocating for the usual
+// keys: a key of token characters canonicalizes by its letters' case only,
+// any other is left as it is.
+func sameHeaderKey(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if isToken(a) && isToken(b) {
+		return strings.EqualFold(a, b)
+	}
+	return textproto.CanonicalMIMEHeaderKey(a) == textproto.CanonicalMIMEHeaderKey(b)
+}
+
+// isToken reports whether s is made of the characters CanonicalMIMEHeaderKey
+// canonicalizes (letters, digits and the other token characters of RFC 7230).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || c <= ' ' || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 || c == 0x7f {
+			return false
+		}
+	}
+	return s != ""
 }
 
 type answer struct {
@@ -165,9 +216,9 @@ func parseAnswer(p []byte) (*Response, error) {
 	if err != nil || status < 100 || status > 999 {
 		return nil, fmt.Errorf("mux: malformed status %q", line)
 	}
-	header, body, err := parseHeader(rest)
+	header, body, err := splitHeader(rest)
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Status: status, Header: header, Body: body}, nil
+	return &Response{Status: status, header: header, Body: body}, nil
 }

@@ -86,6 +86,10 @@ type Listener struct {
 	// work hands a request to an idle handler goroutine (see dispatch).
 	work chan job
 
+	// writers keeps answered responseWriters for the next requests (see
+	// newResponseWriter).
+	writers sync.Pool
+
 	requests atomic.Uint64 // multiplexed requests read
 }
 
@@ -480,6 +484,24 @@ func methodString(m []byte) string {
 	return string(m)
 }
 
+// splitHeader checks the header lines up to the empty line, as parseHeader
+// would, and returns them, the empty line included, and what follows.
+func splitHeader(p []byte) (header, rest []byte, err error) {
+	for q := p; ; {
+		line, after, ok := bytes.Cut(q, []byte{'\n'})
+		if !ok {
+			return nil, nil, errors.New("mux: header without its empty line")
+		}
+		if len(line) == 0 {
+			return p[:len(p)-len(after)], after, nil
+		}
+		if k, _, ok := bytes.Cut(line, []byte{':'}); !ok || len(k) == 0 {
+			return nil, nil, fmt.Errorf("mux: malformed header line %q", line)
+		}
+		q = after
+	}
+}
+
 // parseHeader reads header lines up to the empty line and returns them and
 // what follows.
 func parseHeader(p []byte) (http.Header, []byte, error) {
@@ -505,7 +527,7 @@ func parseHeader(p []byte) (http.Header, []byte, error) {
 // handle runs one request and queues its answer.
 func (c *conn) handle(id uint32, r *http.Request) {
 	defer c.reqs.Done()
-	w := &responseWriter{header: http.Header{}}
+	w := c.l.newResponseWriter()
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
@@ -527,13 +549,16 @@ type outFrame struct {
 	w  *responseWriter
 }
 
-// write writes the answer into bw.
-func (f outFrame) write(bw *bufio.Writer) error {
+// write writes the answer into bw and gives its responseWriter back to l:
+// once the bytes are in bw (or written past it), nothing reads it again.
+func (f outFrame) write(l *Listener, bw *bufio.Writer) error {
 	status := f.w.status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	return writeFrame(bw, f.id, frameHead{status: status}, f.w.header, f.w.body.Bytes())
+	err := writeFrame(bw, f.id, frameHead{status: status}, f.w.header, f.w.body.Bytes())
+	l.recycle(f.w)
+	return err
 }
 
 // writeLoop writes the answers, as many as are queued in one write.
@@ -545,7 +570,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 		if broken {
 			continue // drain, so that handlers never block
 		}
-		err := f.write(bw)
+		err := f.write(c.l, bw)
 	more:
 		for err == nil {
 			select {
@@ -553,7 +578,7 @@ func (c *conn) writeLoop(done chan<- struct{}) {
 				if !ok {
 					break more
 				}
-				err = g.write(bw)
+				err = g.write(c.l, bw)
 			default:
 				break more
 			}
@@ -573,6 +598,35 @@ type responseWriter struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+}
+
+// newResponseWriter returns an empty responseWriter, one a previous answer
+// used when there is one: its header map and body buffer keep their
+// memory, which would otherwise be allocated again for every request (the
+// map's first entry alone allocates its whole table).
+func (l *Listener) newResponseWriter() *responseWriter {
+	if w, ok := l.writers.Get().(*responseWriter); ok {
+		return w
+	}
+	return &responseWriter{header: http.Header{}}
+}
+
+// maxKeptBody bounds the body buffer a recycled responseWriter keeps: a
+// rare large answer (a listing, a function's code) should not stay
+// allocated for every later small one.
+const maxKeptBody = 64 << 10
+
+// recycle empties w and keeps it for a later request. A handler may not
+// use its ResponseWriter after it returns (net/http's rule too), and the
+// writer has copied the answer, so nothing else holds w.
+func (l *Listener) recycle(w *responseWriter) {
+	if w.body.Cap() > maxKeptBody {
+		w.body = bytes.Buffer{}
+	}
+	w.body.Reset()
+	clear(w.header)
+	w.status = 0
+	l.writers.Put(w)
 }
 
 func (w *responseWriter) Header() http.Header { return w.header }

@@ -92,8 +92,11 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: %d %.200q, want %d %.200q", tc.name, r.Status, r.Body, tc.status, tc.want)
 		}
 		for k, v := range tc.wantHeader {
-			if got := r.Header.Get(k); got != v {
+			if got := r.Header().Get(k); got != v {
 				t.Errorf("%s: header %s = %q, want %q", tc.name, k, got, v)
+			}
+			if got := r.HeaderValue(k); got != v {
+				t.Errorf("%s: HeaderValue(%s) = %q, want %q", tc.name, k, got, v)
 			}
 		}
 	}
@@ -600,6 +603,82 @@ func TestHandlerGoroutinesAreReused(t *testing.T) {
 	}
 	if len(seen) > 2 {
 		t.Errorf("20 sequential requests ran on %d goroutines, want them reused", len(seen))
+	}
+}
+
+// TestRecycledAnswersStartEmpty checks that an answer written with a
+// recycled responseWriter carries nothing of the answers before it: not
+// their headers, their status or their bytes. Sequential requests on one
+// connection reuse the same writer.
+func TestRecycledAnswersStartEmpty(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			w.Header().Set("X-Big", "1")
+			w.WriteHeader(http.StatusTeapot)
+			io.WriteString(w, strings.Repeat("b", maxKeptBody+1))
+		case "/headers":
+			w.Header().Set("X-First", "1")
+			w.Header().Add("X-First", "2")
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, "first answer, the longer one")
+		default:
+			io.WriteString(w, "short")
+		}
+	}))
+	c := dial(t, path)
+	for _, tc := range []struct {
+		target     string
+		status     int
+		body       string
+		wantHeader http.Header
+	}{
+		{"/headers", http.StatusAccepted, "first answer, the longer one", http.Header{"X-First": {"1", "2"}}},
+		{"/plain", http.StatusOK, "short", http.Header{}},
+		{"/big", http.StatusTeapot, strings.Repeat("b", maxKeptBody+1), http.Header{"X-Big": {"1"}}},
+		{"/plain", http.StatusOK, "short", http.Header{}},
+		{"/headers", http.StatusAccepted, "first answer, the longer one", http.Header{"X-First": {"1", "2"}}},
+		{"/plain", http.StatusOK, "short", http.Header{}},
+	} {
+		r, err := c.Do(context.Background(), "GET", tc.target, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != tc.status || string(r.Body) != tc.body {
+			t.Errorf("%s: status %d, body %.40q (%d bytes); want %d, %.40q", tc.target, r.Status, r.Body, len(r.Body), tc.status, tc.body)
+		}
+		if fmt.Sprint(r.Header()) != fmt.Sprint(tc.wantHeader) {
+			t.Errorf("%s: header %v, want %v", tc.target, r.Header(), tc.wantHeader)
+		}
+	}
+}
+
+// TestHeaderValueAgreesWithHeader: an answer's HeaderValue gives what its
+// parsed Header's Get gives, for keys in any case and spelling.
+func TestHeaderValueAgreesWithHeader(t *testing.T) {
+	payload := "200\nContent-Type: application/json\nx-amzn-RequestId:  id-1 \nX-Amz-Function-Error: Unhandled\n" +
+		"x-amzn-requestid: second\nOdd Key: spaced\nEmpty:\n\nbody"
+	r, err := parseAnswer([]byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Body) != "body" {
+		t.Fatalf("body %q, want %q", r.Body, "body")
+	}
+	h := r.Header()
+	if len(h) != 5 {
+		t.Errorf("Header() = %v, want 5 keys", h)
+	}
+	for _, k := range []string{"Content-Type", "content-type", "X-Amzn-Requestid", "x-amzn-RequestId", "X-AMZ-FUNCTION-ERROR",
+		"Odd Key", "odd key", "Empty", "Missing", "", "Content-Typ", "Content-Type2"} {
+		if got, want := r.HeaderValue(k), h.Get(k); got != want {
+			t.Errorf("HeaderValue(%q) = %q, Header().Get gives %q", k, got, want)
+		}
+	}
+	for _, bad := range []string{"200\nNo-Colon\n\n", "200\n: v\n\n", "200\nK: v\n"} {
+		if _, err := parseAnswer([]byte(bad)); err == nil {
+			t.Errorf("parseAnswer(%q): no error", bad)
+		}
 	}
 }
 
