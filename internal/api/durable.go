@@ -79,8 +79,9 @@ func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, arn string) 
 		out.NewExecutionState.Operations = []engine.Operation{}
 	}
 	// The one response every step gets: encoded without reflection, into
-	// a buffer sized for it (grown from nil, it took eight allocations).
-	writeRaw(w, http.StatusOK, "application/json", out.AppendJSON(make([]byte, 0, checkpointResponseSize(&out))))
+	// a buffer sized for it (grown from nil, it took eight allocations),
+	// the writer's own when it lends one.
+	writeRaw(w, http.StatusOK, "application/json", out.AppendJSON(bodyBuffer(w, checkpointResponseSize(&out))))
 	return nil
 }
 

@@ -286,6 +286,21 @@ func (rr *responseRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (rr *responseRecorder) Unwrap() http.ResponseWriter { return rr.ResponseWriter }
 
+// BodyBuffer passes on the underlying writer's, when it has one (see
+// bodyBuffer).
+func (rr *responseRecorder) BodyBuffer(n int) []byte { return bodyBuffer(rr.ResponseWriter, n) }
+
+// bodyBuffer returns an empty slice with room for n bytes, for a response
+// body of about that size to be appended to and then written to w. A
+// writer that buffers its answer whole (the multiplexed connection's) lends
+// its own buffer, and the body is encoded where it is sent from.
+func bodyBuffer(w http.ResponseWriter, n int) []byte {
+	if b, ok := w.(interface{ BodyBuffer(n int) []byte }); ok {
+		return b.BodyBuffer(n)
+	}
+	return make([]byte, 0, n)
+}
+
 // middleware stamps every response with x-amzn-RequestId, rejects
 // non-canonical paths AWS-style (ServeMux would answer with a Go redirect),
 // turns panics into ServiceException and writes a debug access log.

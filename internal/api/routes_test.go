@@ -399,3 +399,29 @@ type heldBody struct {
 
 func (h *heldBody) Close() error  { return nil }
 func (h *heldBody) Bytes() []byte { return h.b }
+
+// lendingWriter is a ResponseWriter that lends its body buffer.
+type lendingWriter struct {
+	*httptest.ResponseRecorder
+	buf []byte
+}
+
+func (w *lendingWriter) BodyBuffer(n int) []byte {
+	w.buf = make([]byte, 0, n)
+	return w.buf
+}
+
+// TestBodyBuffer: bodyBuffer takes the buffer of a writer that lends one,
+// through the middleware's recorder too, and makes one otherwise.
+func TestBodyBuffer(t *testing.T) {
+	lw := &lendingWriter{ResponseRecorder: httptest.NewRecorder()}
+	for _, w := range []http.ResponseWriter{lw, &responseRecorder{ResponseWriter: lw}} {
+		b := bodyBuffer(w, 100)
+		if cap(b) != 100 || len(b) != 0 || cap(lw.buf) == 0 || &b[:1][0] != &lw.buf[:1][0] {
+			t.Errorf("bodyBuffer(%T, 100): len %d cap %d, not the writer's own", w, len(b), cap(b))
+		}
+	}
+	if b := bodyBuffer(httptest.NewRecorder(), 50); cap(b) < 50 || len(b) != 0 {
+		t.Errorf("bodyBuffer of a plain writer: len %d cap %d, want an empty slice with room for 50", len(b), cap(b))
+	}
+}

@@ -11,8 +11,10 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -173,7 +175,10 @@ type wireClient struct {
 	// mux, when set, carries every request instead, over the server's
 	// Unix socket in its multiplexed protocol (overMux).
 	mux *mux.Client
-	m   *measurements
+	// bodies keeps checkpoint request buffers (*[]byte) for reuse over
+	// mux.
+	bodies sync.Pool
+	m      *measurements
 }
 
 // newWireClient returns a client for the server at base with room for
@@ -303,6 +308,9 @@ func (c *wireClient) do(ctx context.Context, method, path string, header http.He
 		var mr *mux.Response
 		if mr, err = c.mux.Do(ctx, method, path, header, body); err == nil {
 			r = leanReply{status: mr.Status, functionError: mr.HeaderValue("X-Amz-Function-Error"), body: mr.Body}
+			// Everything taken from the answer below is copied out of it
+			// (the decoders copy their strings, an error its body).
+			defer mr.Release()
 		}
 	case c.lean != nil:
 		r, err = c.lean.exchange(ctx, method, path, header, body)
@@ -370,9 +378,23 @@ func pathsOf(arn string) executionPaths {
 // as the AWS SDKs do (they fill the idempotency token in).
 func (c *wireClient) checkpoint(ctx context.Context, paths executionPaths, token string, updates []update) (*checkpointResponse, error) {
 	r := checkpointRequest{CheckpointToken: token, ClientToken: newUUID(), Updates: updates}
-	body := r.appendJSON(make([]byte, 0, r.sizeHint()))
+	var buf *[]byte
+	if c.mux != nil {
+		// The multiplexed client has copied a request into its writer
+		// when Do returns, so the buffer can serve the next one.
+		buf, _ = c.bodies.Get().(*[]byte)
+	}
+	if buf == nil {
+		buf = new([]byte)
+	}
+	body := r.appendJSON(slices.Grow((*buf)[:0], r.sizeHint()))
 	var out checkpointResponse
-	if _, err := c.do(ctx, http.MethodPost, paths.checkpoint, nil, body, &out); err != nil {
+	_, err := c.do(ctx, http.MethodPost, paths.checkpoint, nil, body, &out)
+	if c.mux != nil {
+		*buf = body
+		c.bodies.Put(buf)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &out, nil

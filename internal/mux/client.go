@@ -31,6 +31,10 @@ type Client struct {
 	pending map[uint32]chan answer
 	err     error // why the connection ended; set once
 	done    chan struct{}
+
+	// frames keeps released answers' memory (*[]byte) for the next
+	// answers to be read into.
+	frames sync.Pool
 }
 
 // Response is an answer.
@@ -41,7 +45,28 @@ type Response struct {
 	// callers want one value or none, and a map costs several hundred
 	// bytes per answer.
 	header []byte
+	// frame is the memory Body and header are in, and c the client that
+	// takes it back on Release.
+	frame []byte
+	c     *Client
 }
+
+// Release gives the answer's memory back to its client, for a later
+// answer to be read into. A caller that is done with the answer may call
+// it, once; the Response, its Body and anything sliced from them must not
+// be used after.
+func (r *Response) Release() {
+	if r.c == nil || cap(r.frame) > maxKeptFrame {
+		return
+	}
+	f := r.frame[:0]
+	r.c.frames.Put(&f)
+	*r = Response{}
+}
+
+// maxKeptFrame bounds the frames a client keeps for reuse: a rare large
+// answer should not stay allocated for every later small one.
+const maxKeptFrame = 64 << 10
 
 // Header returns the answer's header.
 func (r *Response) Header() http.Header {
@@ -183,7 +208,11 @@ func (c *Client) readLoop() {
 	defer close(c.done)
 	br := bufio.NewReaderSize(c.c, 64<<10)
 	for {
-		id, payload, err := readFrame(br, nil, 0) // the server's answers: no stall guard
+		var buf []byte
+		if f, ok := c.frames.Get().(*[]byte); ok {
+			buf = *f
+		}
+		id, frame, payload, err := readFrameInto(br, nil, 0, buf) // the server's answers: no stall guard
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF // the server went away
@@ -196,6 +225,7 @@ func (c *Client) readLoop() {
 			c.fail(err)
 			return
 		}
+		r.frame, r.c = frame, c
 		c.mu.Lock()
 		ch, ok := c.pending[id]
 		delete(c.pending, id)

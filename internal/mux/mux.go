@@ -361,13 +361,21 @@ func (l *Listener) worker(j job) {
 // is closed if the rest of a frame has not arrived within timeout of its
 // length.
 func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []byte, error) {
+	id, _, payload, err := readFrameInto(br, nc, timeout, nil)
+	return id, payload, err
+}
+
+// readFrameInto is readFrame reading into buf when the frame fits it, and
+// into memory of its own otherwise; it also returns the whole frame, the
+// memory the payload is in.
+func readFrameInto(br *bufio.Reader, nc net.Conn, timeout time.Duration, buf []byte) (id uint32, frame, payload []byte, err error) {
 	var size [4]byte
 	if _, err := io.ReadFull(br, size[:]); err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	n := int(binary.BigEndian.Uint32(size[:]))
 	if n < 4 || n > MaxFrame {
-		return 0, nil, fmt.Errorf("mux: frame length %d", n)
+		return 0, nil, nil, fmt.Errorf("mux: frame length %d", n)
 	}
 	var stalled *atomic.Bool
 	if nc != nil && br.Buffered() < n {
@@ -381,7 +389,10 @@ func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []
 	// The length is the peer's word: memory is taken as the bytes arrive,
 	// at most doubling what has arrived, so that a frame announced large
 	// and never sent costs little.
-	frame := make([]byte, 0, min(n, frameChunk))
+	frame = buf[:0]
+	if cap(frame) < n {
+		frame = make([]byte, 0, min(n, frameChunk))
+	}
 	for len(frame) < n {
 		if len(frame) == cap(frame) {
 			frame = slices.Grow(frame, min(n-len(frame), len(frame)))
@@ -390,12 +401,12 @@ func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []
 		frame = frame[:len(frame)+m]
 		if err != nil {
 			if stalled != nil && stalled.Load() {
-				return 0, nil, fmt.Errorf("%w: %d of %d bytes in %v", errFrameStalled, len(frame), n, timeout)
+				return 0, nil, nil, fmt.Errorf("%w: %d of %d bytes in %v", errFrameStalled, len(frame), n, timeout)
 			}
-			return 0, nil, fmt.Errorf("mux: read frame: %w", err)
+			return 0, nil, nil, fmt.Errorf("mux: read frame: %w", err)
 		}
 	}
-	return binary.BigEndian.Uint32(frame[:4]), frame[4:], nil
+	return binary.BigEndian.Uint32(frame[:4]), frame, frame[4:], nil
 }
 
 // errFrameStalled ends a connection whose peer stopped sending in the
@@ -642,6 +653,15 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.body.Write(b)
+}
+
+// BodyBuffer returns an empty slice with room for at least n bytes where
+// the answer's body continues, for a handler to append its body to and
+// then Write: the bytes are then encoded where they are sent from, not
+// copied there from a buffer of the handler's own.
+func (w *responseWriter) BodyBuffer(n int) []byte {
+	w.body.Grow(n)
+	return w.body.AvailableBuffer()
 }
 
 // Flush is a no-op: the answer goes out whole when the handler returns.

@@ -653,6 +653,71 @@ func TestRecycledAnswersStartEmpty(t *testing.T) {
 	}
 }
 
+// TestBodyBuffer: a body appended to BodyBuffer's slice and written is the
+// answer's body, after what was written before it, whether it fits the
+// room asked for or outgrows it; and the slice is the body's own memory.
+func TestBodyBuffer(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bb := w.(interface{ BodyBuffer(int) []byte })
+		io.WriteString(w, "head|")
+		n := len(r.URL.Path) * 10
+		b := bb.BodyBuffer(n)
+		if cap(b) < n || len(b) != 0 {
+			t.Errorf("BodyBuffer(%d): len %d cap %d", n, len(b), cap(b))
+		}
+		b = append(b, r.URL.Path...)
+		b = append(b, strings.Repeat("x", len(r.URL.Path)*20)...) // past the room asked for
+		w.Write(b)
+		io.WriteString(w, "|tail")
+	}))
+	c := dial(t, path)
+	for _, target := range []string{"/a", "/bbbbbbbb"} {
+		r, err := c.Do(context.Background(), "GET", target, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "head|" + target + strings.Repeat("x", len(target)*20) + "|tail"
+		if string(r.Body) != want {
+			t.Errorf("%s: body %q, want %q", target, r.Body, want)
+		}
+	}
+	w := &responseWriter{header: http.Header{}}
+	b := append(w.BodyBuffer(8), "12345678"...)
+	w.Write(b)
+	if got := w.body.Bytes(); string(got) != "12345678" || &got[0] != &b[0] {
+		t.Errorf("body %q, its own memory %v; want the appended bytes, not copied", got, &got[0] == &b[0])
+	}
+}
+
+// TestReleasedAnswers: answers read into the memory of released ones are
+// whole and right, whatever their sizes, and an answer not released is
+// never written over by a later one.
+func TestReleasedAnswers(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(echo))
+	c := dial(t, path)
+	kept, err := c.Do(context.Background(), "POST", "/kept", nil, []byte("keep me"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keptBody := string(kept.Body)
+	for i, size := range []int{10, 3000, 1, 70 << 10, 200, 0, 5000} {
+		body := strings.Repeat(string(rune('a'+i)), size)
+		r, err := c.Do(context.Background(), "POST", "/r", nil, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("POST /r  /r||%d|%s", size, body)
+		if string(r.Body) != want || r.HeaderValue("Content-Type") != "text/plain" {
+			t.Fatalf("answer %d (%d bytes): %.60q, Content-Type %q; want %.60q", i, size, r.Body, r.HeaderValue("Content-Type"), want)
+		}
+		r.Release()
+		r.Release() // a second Release is harmless
+	}
+	if string(kept.Body) != keptBody || !strings.HasSuffix(keptBody, "|keep me") {
+		t.Errorf("an answer not released changed: %q, was %q", kept.Body, keptBody)
+	}
+}
+
 // TestHeaderValueAgreesWithHeader: an answer's HeaderValue gives what its
 // parsed Header's Get gives, for keys in any case and spelling.
 func TestHeaderValueAgreesWithHeader(t *testing.T) {
