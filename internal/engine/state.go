@@ -123,7 +123,19 @@ type execState struct {
 	fired     []store.TimerRow
 	delAll    bool
 	extra     []func() // run after a successful commit
+
+	// rowBuf is memory for the next mutation's encoded rows, and
+	// pendingBuf the memory of the mutation in the store's hands. Only a
+	// commit that succeeded gives the memory back (committed): the store
+	// keeps nothing of a mutation it has committed, but one whose commit
+	// returned an error may still be in its committer's hands.
+	rowBuf, pendingBuf []byte
 }
+
+// maxKeptRowBuf bounds the row buffer an execution keeps between
+// checkpoints: one large checkpoint (a big payload) should not leave every
+// execution in flight holding that much memory.
+const maxKeptRowBuf = 16 << 10
 
 func (s *execState) terminal() bool { return s.row.Status != StatusRunning }
 
@@ -215,13 +227,23 @@ func (s *execState) reset() {
 	s.setTimers, s.delTimers, s.fired, s.delAll, s.extra = nil, nil, nil, false, nil
 }
 
+// mutation encodes the pending changes as a store mutation. Its rows are
+// encoded one after the other into one buffer, the memory of the last
+// committed mutation when there is one (see rowBuf): an execution in
+// flight checkpoints again and again, and a buffer per row was the largest
+// allocation of a checkpoint.
 func (s *execState) mutation(create bool) (store.Mutation, error) {
-	data, err := s.data.appendJSON(make([]byte, 0, 512))
+	buf := s.rowBuf[:0]
+	s.rowBuf = nil
+	if buf == nil {
+		buf = make([]byte, 0, 512+384*(len(s.dirty)+len(s.events)))
+	}
+	buf, err := s.data.appendJSON(buf)
 	if err != nil {
 		return store.Mutation{}, fmt.Errorf("encode execution: %w", err)
 	}
 	row := s.row
-	row.Data = data
+	row.Data = buf[:len(buf):len(buf)]
 	m := store.Mutation{Execution: row, Create: create, SetTimers: s.setTimers, DeleteTimers: s.delTimers, FiredTimers: s.fired, DeleteAllTimers: s.delAll,
 		Operations: make([]store.OperationRow, 0, len(s.dirty)), Events: make([]store.EventRow, 0, len(s.events))}
 	ids := make([]string, 0, len(s.dirty))
@@ -231,12 +253,20 @@ func (s *execState) mutation(create bool) (store.Mutation, error) {
 	sort.Slice(ids, func(i, j int) bool { return s.ops[ids[i]].Seq < s.ops[ids[j]].Seq })
 	for _, id := range ids {
 		op := s.ops[id]
-		m.Operations = append(m.Operations, store.OperationRow{ExecutionID: s.row.ID, OperationID: id, Seq: op.Seq, Data: op.appendJSON(make([]byte, 0, 384))})
+		start := len(buf)
+		buf = op.appendJSON(buf)
+		m.Operations = append(m.Operations, store.OperationRow{ExecutionID: s.row.ID, OperationID: id, Seq: op.Seq, Data: buf[start:len(buf):len(buf)]})
 	}
 	for i := range s.events {
 		ev := &s.events[i]
-		m.Events = append(m.Events, store.EventRow{ExecutionID: s.row.ID, EventID: ev.EventId, Data: ev.appendJSON(make([]byte, 0, 384))})
+		start := len(buf)
+		buf = ev.appendJSON(buf)
+		m.Events = append(m.Events, store.EventRow{ExecutionID: s.row.ID, EventID: ev.EventId, Data: buf[start:len(buf):len(buf)]})
 	}
+	// Each row's slice is capped at its end, so that nothing appended to
+	// one runs into the next; a buffer that grew leaves the earlier rows
+	// in the memory before, which stays theirs.
+	s.pendingBuf = buf
 	return m, nil
 }
 
@@ -341,6 +371,10 @@ func (e *Engine) update(ctx context.Context, execID string, fn func(s *execState
 // the few thousand most recent.
 func (e *Engine) committed(s *execState) {
 	s.row.Revision++
+	if cap(s.pendingBuf) <= maxKeptRowBuf {
+		s.rowBuf = s.pendingBuf[:0]
+	}
+	s.pendingBuf = nil
 	extra := s.extra
 	var earliest time.Time
 	for i, t := range s.setTimers {
@@ -359,6 +393,7 @@ func (e *Engine) committed(s *execState) {
 		e.cacheMu.Lock()
 		delete(e.cache, s.row.ID)
 		e.cacheMu.Unlock()
+		s.rowBuf = nil // a suspended execution keeps no memory for checkpoints it is not making
 		e.idle.put(s)
 	default:
 		e.evict(s.row.ID)

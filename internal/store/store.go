@@ -191,7 +191,10 @@ type Store interface {
 
 	// Commit applies one mutation atomically and durably. Implementations
 	// group concurrent commits into one transaction (group commit); each
-	// mutation still succeeds or fails on its own.
+	// mutation still succeeds or fails on its own. Once Commit has
+	// returned nil it keeps nothing of m: the caller may reuse the memory
+	// of its rows (the engine does). After an error it may still be
+	// applying m (a context that ended while m was in a transaction).
 	Commit(ctx context.Context, m Mutation) error
 	// GetExecution returns an execution by ID.
 	GetExecution(ctx context.Context, id string) (ExecutionRow, error)

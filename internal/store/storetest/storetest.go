@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CommitDuplicateEventAppliesNothing", testCommitDuplicateEventAppliesNothing},
 		{"CommitMissingExecution", testCommitMissingExecution},
 		{"CommitCanceledContext", testCommitCanceledContext},
+		{"CommitKeepsNoMemory", testCommitKeepsNoMemory},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"ConcurrentConflictingCommits", testConcurrentConflictingCommits},
 		{"ListExecutionsFilters", testListExecutionsFilters},
@@ -676,6 +677,42 @@ func testCommitMissingExecution(t *testing.T, s store.Store) {
 	wantErr(t, "update of missing execution", err, store.ErrNotFound)
 	if evs, _ := s.ListEvents(ctx, "ghost", store.EventRange{}); len(evs) != 0 {
 		t.Fatalf("failed commit left events: %+v", evs)
+	}
+}
+
+// testCommitKeepsNoMemory: once Commit returns nil the store holds nothing
+// of the mutation's memory, which the engine reuses for its next one: the
+// rows read back are unchanged after every byte of it is written over.
+func testCommitKeepsNoMemory(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	e := create(t, s, newExecution("e1", "fn", "run-1", t0))
+	buf := []byte("execution|operation|event-1|event-2|timer")
+	e.Data = buf[0:9]
+	m := store.Mutation{Execution: e,
+		Operations: []store.OperationRow{{ExecutionID: "e1", OperationID: "op", Seq: 1, Data: buf[10:19]}},
+		Events:     []store.EventRow{{ExecutionID: "e1", EventID: 1, Data: buf[20:27]}, {ExecutionID: "e1", EventID: 2, Data: buf[28:35]}},
+		SetTimers:  []store.TimerRow{{Key: "t", Due: at(time.Hour), Data: buf[36:41]}},
+	}
+	if err := s.Commit(ctx, m); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	if got := getExecution(t, s, "e1"); string(got.Data) != "execution" {
+		t.Errorf("execution data %q after its buffer was overwritten, want %q", got.Data, "execution")
+	}
+	ops, err := s.ListOperations(ctx, "e1", 0, 0)
+	if err != nil || len(ops) != 1 || string(ops[0].Data) != "operation" {
+		t.Errorf("operations %+v, %v; want one with data %q", ops, err, "operation")
+	}
+	evs, err := s.ListEvents(ctx, "e1", store.EventRange{})
+	if err != nil || len(evs) != 2 || string(evs[0].Data) != "event-1" || string(evs[1].Data) != "event-2" {
+		t.Errorf("events %+v, %v; want event-1 and event-2", evs, err)
+	}
+	timers, err := s.ListTimers(ctx, "e1")
+	if err != nil || len(timers) != 1 || string(timers[0].Data) != "timer" {
+		t.Errorf("timers %+v, %v; want one with data %q", timers, err, "timer")
 	}
 }
 
