@@ -68,6 +68,8 @@ func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, arn string) 
 		return err
 	}
 	in, err := parseCheckpoint(arn, body)
+	// The parsed request holds copies of what it took from the body.
+	releaseBody(r)
 	if err != nil {
 		return err
 	}

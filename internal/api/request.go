@@ -286,3 +286,12 @@ func discardBody(r *http.Request) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxSmallBody))
 	}
 }
+
+// releaseBody tells a request body that holds its bytes in memory lent to
+// it (a multiplexed connection's frame) that the handler is done with
+// them, and with every slice of them it was given.
+func releaseBody(r *http.Request) {
+	if b, ok := r.Body.(interface{ Release() }); ok {
+		b.Release()
+	}
+}

@@ -26,6 +26,12 @@ type stringRule struct {
 	sensitive bool
 }
 
+// withMatcher gives r a matcher of its own, equivalent to its pattern.
+func withMatcher(r stringRule, match func(string) bool) stringRule {
+	r.match = match
+	return r
+}
+
 // newStringRule compiles a rule; an empty pattern means length-only.
 //
 // Checkpoints run several rules per request, and Go's regexp engine cost
@@ -132,8 +138,12 @@ func (m *memo) match(v string) bool {
 
 // Constraints of lambda-durable-model.json (protocol.md §3.2), by shape name.
 var (
-	ruleDurableExecutionArn = newStringRule(1, 1024,
-		`arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)`)
+	// Every checkpoint names its execution's ARN: the engine's parser of
+	// it (held to the same pattern by the tests) answers without the
+	// memo's lock and map, or a regular expression for each new ARN.
+	ruleDurableExecutionArn = withMatcher(newStringRule(1, 1024,
+		`arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)`),
+		engine.ValidExecutionArn)
 	ruleDurableExecutionName = newStringRule(1, 64, `[a-zA-Z0-9-_]+`)
 	ruleCheckpointToken      = newStringRule(1, 2048, `[A-Za-z0-9+/]+={0,2}`)
 	ruleCallbackID           = newStringRule(1, 1024, `[A-Za-z0-9+/]+={0,2}`)

@@ -32,6 +32,13 @@ func parseExecutionArn(arn string) (executionRef, error) {
 	return executionRef{}, Errorf(KindInvalidParameter, "Invalid durable execution ARN: %s", arn)
 }
 
+// ValidExecutionArn reports whether arn is a durable execution ARN, as the
+// service model's pattern for DurableExecutionArn defines one.
+func ValidExecutionArn(arn string) bool {
+	_, ok := splitExecutionArn(arn)
+	return ok
+}
+
 // splitExecutionArn is parseExecutionArn without the error: field by field,
 // with no slice of fields to allocate.
 func splitExecutionArn(arn string) (executionRef, bool) {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -716,6 +718,90 @@ func TestReleasedAnswers(t *testing.T) {
 	if string(kept.Body) != keptBody || !strings.HasSuffix(keptBody, "|keep me") {
 		t.Errorf("an answer not released changed: %q, was %q", kept.Body, keptBody)
 	}
+}
+
+// TestParseTargetAgreesWithParseRequestURI holds parseTarget to
+// url.ParseRequestURI on targets of the API's shapes and on random
+// mutations of them: the same error or none, and the same path, escaped
+// path, query and string.
+func TestParseTargetAgreesWithParseRequestURI(t *testing.T) {
+	targets := []string{
+		"/2025-12-01/durable-executions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3A%24LATEST%2Fdurable-execution%2Fn%2Fid/checkpoint",
+		"/2025-12-01/durable-executions/arn%3Aaws/state?CheckpointToken=abc%2B%2F%3D&Marker=&MaxItems=1000",
+		"/2015-03-31/functions/fn/invocations", "/", "/a/b/", "/a%2fb", "/%e2%82%AC", "/a+b%20c", "/x?", "/x??", "/x?a?b",
+		"//host/path", "/a%zz", "/a%2", "/a%", "/a b", "/a\x7fb", "/a\x01b", "/a#frag", "/x?q#frag", "/x?a b", "/é",
+		"/a/./b", "/a/../b", "/$LATEST", "/a:b@c", "*", "a/b", "",
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "aZ09/%2F%3a?=&#+ .~-_:@$é\x00\x7f"
+	base := targets[:3]
+	for range 20000 {
+		b := []byte(base[rng.IntN(len(base))])
+		for range 1 + rng.IntN(3) {
+			i := rng.IntN(len(b) + 1)
+			switch rng.IntN(3) {
+			case 0:
+				if i < len(b) {
+					b[i] = alphabet[rng.IntN(len(alphabet))]
+				}
+			case 1:
+				if i < len(b) {
+					b = append(b[:i], b[i+1:]...)
+				}
+			default:
+				b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
+			}
+		}
+		targets = append(targets, string(b))
+	}
+	for _, target := range targets {
+		got, gotErr := parseTarget(target)
+		want, wantErr := url.ParseRequestURI(target)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("parseTarget(%q): error %v, ParseRequestURI's %v", target, gotErr, wantErr)
+		}
+		if gotErr != nil {
+			continue
+		}
+		if got.Path != want.Path || got.EscapedPath() != want.EscapedPath() || got.RawQuery != want.RawQuery ||
+			got.ForceQuery != want.ForceQuery || got.String() != want.String() || got.Host != want.Host || got.Scheme != want.Scheme || got.Opaque != want.Opaque {
+			t.Fatalf("parseTarget(%q) = %#v, ParseRequestURI gives %#v", target, got, want)
+		}
+	}
+}
+
+// TestReleasedRequestBodies: requests read into the memory of released
+// bodies arrive whole, whatever their sizes and however many are in
+// flight, and a released body reads as empty.
+func TestReleasedRequestBodies(t *testing.T) {
+	_, path := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := string(r.Body.(interface{ Bytes() []byte }).Bytes()) // a copy
+		r.Body.(interface{ Release() }).Release()
+		if rest := r.Body.(interface{ Bytes() []byte }).Bytes(); len(rest) != 0 {
+			t.Errorf("a released body still has %d bytes", len(rest))
+		}
+		io.WriteString(w, b)
+	}))
+	c := dial(t, path)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, size := range []int{10, 3000, 1, 70 << 10, 200, 5000, 17} {
+				body := strings.Repeat(string(rune('a'+(g+i)%26)), size)
+				r, err := c.Do(context.Background(), "POST", "/r", nil, []byte(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if string(r.Body) != body {
+					t.Errorf("goroutine %d, request %d (%d bytes): answer %.40q (%d bytes)", g, i, size, r.Body, len(r.Body))
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestHeaderValueAgreesWithHeader: an answer's HeaderValue gives what its
