@@ -13,8 +13,6 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/engine"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // DefaultSyncInvokeTimeout is how long a RequestResponse Invoke waits for its
@@ -241,25 +240,8 @@ const headerRequestID = "x-amzn-RequestId"
 // context of its own for it (a copy of the Request for every call).
 func requestID(w http.ResponseWriter) string { return w.Header().Get(headerRequestID) }
 
-// newRequestID returns a random (version 4) UUID.
-func newRequestID() string {
-	var b [16]byte
-	// crypto/rand.Read never fails: it crashes the program instead.
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
-}
+// newRequestID returns a request's id, a random (version 4) UUID.
+func newRequestID() string { return uuid.New() }
 
 // responseRecorder remembers what was written, for the access log and so a
 // recovered panic does not append an error to a response already started.

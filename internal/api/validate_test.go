@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -731,21 +730,6 @@ func TestCanonicalPathAgreesWithClean(t *testing.T) {
 		}
 	}
 	gen("/", 5)
-}
-
-func TestNewRequestID(t *testing.T) {
-	re := regexp.MustCompile(uuidPatternStr)
-	seen := map[string]bool{}
-	for range 100 {
-		id := newRequestID()
-		if !re.MatchString(id) {
-			t.Fatalf("%q is not a v4 UUID", id)
-		}
-		if seen[id] {
-			t.Fatalf("duplicate id %q", id)
-		}
-		seen[id] = true
-	}
 }
 
 func ptr[T any](v T) *T { return &v }

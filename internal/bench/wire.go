@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/duro-run/duro/internal/fastjson"
 	"github.com/duro-run/duro/internal/mux"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // wireOp is an operation as the envelope, a checkpoint response and
@@ -378,7 +377,7 @@ func pathsOf(arn string) executionPaths {
 // checkpoint sends CheckpointDurableExecution with a fresh ClientToken,
 // as the AWS SDKs do (they fill the idempotency token in).
 func (c *wireClient) checkpoint(ctx context.Context, paths executionPaths, token string, updates []update) (*checkpointResponse, error) {
-	r := checkpointRequest{CheckpointToken: token, ClientToken: newUUID(), Updates: updates}
+	r := checkpointRequest{CheckpointToken: token, ClientToken: uuid.New(), Updates: updates}
 	var buf *[]byte
 	if c.mux != nil {
 		// The multiplexed client has copied a request into its writer
@@ -636,25 +635,4 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 		return out, errors.New("GET /metrics: no duro_store_commit_batch_size and duro_store_commit_duration_seconds series")
 	}
 	return out, nil
-}
-
-// newUUID returns a random UUID v4 string.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	// Every checkpoint's ClientToken: written out by hand, as fmt cost a
-	// few tenths of a percent of the run's CPU.
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
 }

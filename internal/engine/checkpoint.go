@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // maxErrorBytes caps one update's encoded Error, as AWS's emulators do.
@@ -558,7 +559,7 @@ func childExecutionID(execID, opID string) string {
 	b := [16]byte(sum[:16])
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
+	return uuid.Format(b)
 }
 
 // startChild starts a durable chained-invoke target. A failure is left to

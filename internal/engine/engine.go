@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // Config configures an Engine.
@@ -193,16 +194,8 @@ func (e *Engine) stripe(execID string) *sync.Mutex {
 	return &e.stripes[h.Sum32()%uint32(len(e.stripes))]
 }
 
-// newID returns a random UUID v4 string.
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
-}
+// newID returns a random (version 4) UUID.
+func newID() string { return uuid.New() }
 
 // newExecutionID returns a UUID v7: 48 bits of Unix milliseconds, then
 // random bits. Executions started close together get ids that sort close
@@ -220,22 +213,7 @@ func newExecutionID(now time.Time) string {
 	}
 	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
-	return formatUUID(b)
-}
-
-func formatUUID(b [16]byte) string {
-	const hexdigits = "0123456789abcdef"
-	var out [36]byte
-	j := 0
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out[j] = '-'
-			j++
-		}
-		out[j], out[j+1] = hexdigits[c>>4], hexdigits[c&0xf]
-		j += 2
-	}
-	return string(out[:])
+	return uuid.Format(b)
 }
 
 // notifyTimersAt signals the timer loop about a timer due at due, unless
