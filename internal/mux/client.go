@@ -53,8 +53,8 @@ type Response struct {
 
 // Release gives the answer's memory back to its client, for a later
 // answer to be read into. A caller that is done with the answer may call
-// it, once; the Response, its Body and anything sliced from them must not
-// be used after.
+// it (again, it does nothing); the Response, its Body and anything sliced
+// from them must not be used after.
 func (r *Response) Release() {
 	if r.c == nil || cap(r.frame) > maxKeptFrame {
 		return
@@ -212,7 +212,7 @@ func (c *Client) readLoop() {
 		if f, ok := c.frames.Get().(*[]byte); ok {
 			buf = *f
 		}
-		id, frame, payload, err := readFrameInto(br, nil, 0, buf) // the server's answers: no stall guard
+		id, frame, payload, err := readFrame(br, nil, 0, buf) // the server's answers: no stall guard
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF // the server went away

@@ -314,7 +314,7 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 		if f, ok := c.l.frames.Get().(*[]byte); ok {
 			buf = *f
 		}
-		id, frame, payload, err := readFrameInto(br, c.c, c.l.frameTimeout, buf)
+		id, frame, payload, err := readFrame(br, c.c, c.l.frameTimeout, buf)
 		if err != nil {
 			if c.stopped() {
 				return errStopped
@@ -361,19 +361,12 @@ func (l *Listener) worker(j job) {
 	}
 }
 
-// readFrame reads one frame and returns its id and payload. A connection
-// that ends between two frames gives io.EOF itself. When nc is not nil, it
-// is closed if the rest of a frame has not arrived within timeout of its
-// length.
-func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration) (uint32, []byte, error) {
-	id, _, payload, err := readFrameInto(br, nc, timeout, nil)
-	return id, payload, err
-}
-
-// readFrameInto is readFrame reading into buf when the frame fits it, and
-// into memory of its own otherwise; it also returns the whole frame, the
-// memory the payload is in.
-func readFrameInto(br *bufio.Reader, nc net.Conn, timeout time.Duration, buf []byte) (id uint32, frame, payload []byte, err error) {
+// readFrame reads one frame, into buf when it fits there and into memory
+// of its own otherwise, and returns its id, its payload and the whole
+// frame (the memory the payload is in). A connection that ends between two
+// frames gives io.EOF itself. When nc is not nil, it is closed if the rest
+// of a frame has not arrived within timeout of its length.
+func readFrame(br *bufio.Reader, nc net.Conn, timeout time.Duration, buf []byte) (id uint32, frame, payload []byte, err error) {
 	var size [4]byte
 	if _, err := io.ReadFull(br, size[:]); err != nil {
 		return 0, nil, nil, err
@@ -544,8 +537,8 @@ func unhex(c byte) byte {
 
 // frameBody is a request's body, read from its frame. Bytes hands the
 // handler the bytes themselves, which the API layer then uses instead of
-// copying them: the frame belongs to the request alone and is never
-// reused.
+// copying them: the frame belongs to the request alone until the handler
+// calls Release, and is reused only after that.
 type frameBody struct {
 	bytes.Reader
 	b []byte

@@ -897,7 +897,7 @@ func TestWriteFrameReadsBack(t *testing.T) {
 			if skip, _ := br.Discard(len("before")); skip != len("before") {
 				t.Fatal("short buffer")
 			}
-			id, payload, err := readFrame(br, nil, 0)
+			id, _, payload, err := readFrame(br, nil, 0, nil)
 			if err != nil || id != 7 {
 				t.Fatalf("readFrame: id %d, %v", id, err)
 			}
