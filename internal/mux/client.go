@@ -32,9 +32,9 @@ type Client struct {
 	err     error // why the connection ended; set once
 	done    chan struct{}
 
-	// frames keeps released answers' memory (*[]byte) for the next
-	// answers to be read into.
-	frames sync.Pool
+	// frames keeps released answers' memory for the next answers to be
+	// read into.
+	frames framePool
 }
 
 // Response is an answer.
@@ -56,17 +56,12 @@ type Response struct {
 // it (again, it does nothing); the Response, its Body and anything sliced
 // from them must not be used after.
 func (r *Response) Release() {
-	if r.c == nil || cap(r.frame) > maxKeptFrame {
+	if r.c == nil {
 		return
 	}
-	f := r.frame[:0]
-	r.c.frames.Put(&f)
+	r.c.frames.put(r.frame)
 	*r = Response{}
 }
-
-// maxKeptFrame bounds the frames a client keeps for reuse: a rare large
-// answer should not stay allocated for every later small one.
-const maxKeptFrame = 64 << 10
 
 // Header returns the answer's header.
 func (r *Response) Header() http.Header {
@@ -208,11 +203,7 @@ func (c *Client) readLoop() {
 	defer close(c.done)
 	br := bufio.NewReaderSize(c.c, 64<<10)
 	for {
-		var buf []byte
-		if f, ok := c.frames.Get().(*[]byte); ok {
-			buf = *f
-		}
-		id, frame, payload, err := readFrame(br, nil, 0, buf) // the server's answers: no stall guard
+		id, frame, payload, err := readFrame(br, nil, 0, c.frames.get()) // the server's answers: no stall guard
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF // the server went away

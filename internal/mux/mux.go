@@ -87,9 +87,10 @@ type Listener struct {
 	work chan job
 
 	// writers keeps answered responseWriters for the next requests (see
-	// newResponseWriter), and frames released requests' memory (*[]byte,
-	// see frameBody.Release) for the next requests to be read into.
-	writers, frames sync.Pool
+	// newResponseWriter), and frames released requests' memory (see
+	// frameBody.Release) for the next requests to be read into.
+	writers sync.Pool
+	frames  framePool
 
 	requests atomic.Uint64 // multiplexed requests read
 }
@@ -310,11 +311,7 @@ func (c *conn) stopReading() {
 
 func (c *conn) readLoop(br *bufio.Reader) error {
 	for {
-		var buf []byte
-		if f, ok := c.l.frames.Get().(*[]byte); ok {
-			buf = *f
-		}
-		id, frame, payload, err := readFrame(br, c.c, c.l.frameTimeout, buf)
+		id, frame, payload, err := readFrame(br, c.c, c.l.frameTimeout, c.l.frames.get())
 		if err != nil {
 			if c.stopped() {
 				return errStopped
@@ -561,10 +558,7 @@ func (f *frameBody) Release() {
 	if f.l == nil {
 		return
 	}
-	if cap(f.frame) <= maxKeptFrame {
-		frame := f.frame[:0]
-		f.l.frames.Put(&frame)
-	}
+	f.l.frames.put(f.frame)
 	f.b, f.frame, f.l = nil, nil, nil
 	f.Reset(nil)
 }
@@ -712,16 +706,35 @@ func (l *Listener) newResponseWriter() *responseWriter {
 	return &responseWriter{header: http.Header{}}
 }
 
-// maxKeptBody bounds the body buffer a recycled responseWriter keeps: a
-// rare large answer (a listing, a function's code) should not stay
+// maxKept bounds the memory kept for reuse, a frame or an answer's body
+// buffer: a rare large one (a listing, a function's code) should not stay
 // allocated for every later small one.
-const maxKeptBody = 64 << 10
+const maxKept = 64 << 10
+
+// framePool keeps frames' memory for later frames to be read into.
+type framePool struct{ p sync.Pool }
+
+// get returns memory a frame was read into before, or nil.
+func (fp *framePool) get() []byte {
+	if f, ok := fp.p.Get().(*[]byte); ok {
+		return *f
+	}
+	return nil
+}
+
+// put keeps frame's memory, unless it is larger than maxKept.
+func (fp *framePool) put(frame []byte) {
+	if cap(frame) <= maxKept {
+		f := frame[:0]
+		fp.p.Put(&f)
+	}
+}
 
 // recycle empties w and keeps it for a later request. A handler may not
 // use its ResponseWriter after it returns (net/http's rule too), and the
 // writer has copied the answer, so nothing else holds w.
 func (l *Listener) recycle(w *responseWriter) {
-	if w.body.Cap() > maxKeptBody {
+	if w.body.Cap() > maxKept {
 		w.body = bytes.Buffer{}
 	}
 	w.body.Reset()

@@ -618,7 +618,7 @@ func TestRecycledAnswersStartEmpty(t *testing.T) {
 		case "/big":
 			w.Header().Set("X-Big", "1")
 			w.WriteHeader(http.StatusTeapot)
-			io.WriteString(w, strings.Repeat("b", maxKeptBody+1))
+			io.WriteString(w, strings.Repeat("b", maxKept+1))
 		case "/headers":
 			w.Header().Set("X-First", "1")
 			w.Header().Add("X-First", "2")
@@ -637,7 +637,7 @@ func TestRecycledAnswersStartEmpty(t *testing.T) {
 	}{
 		{"/headers", http.StatusAccepted, "first answer, the longer one", http.Header{"X-First": {"1", "2"}}},
 		{"/plain", http.StatusOK, "short", http.Header{}},
-		{"/big", http.StatusTeapot, strings.Repeat("b", maxKeptBody+1), http.Header{"X-Big": {"1"}}},
+		{"/big", http.StatusTeapot, strings.Repeat("b", maxKept+1), http.Header{"X-Big": {"1"}}},
 		{"/plain", http.StatusOK, "short", http.Header{}},
 		{"/headers", http.StatusAccepted, "first answer, the longer one", http.Header{"X-First": {"1", "2"}}},
 		{"/plain", http.StatusOK, "short", http.Header{}},
