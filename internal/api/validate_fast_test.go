@@ -3,6 +3,8 @@ package api
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/duro-run/duro/internal/mutate"
 )
 
 // TestFastMatchersAgreeWithPatterns checks that every rule's fast matcher
@@ -35,23 +37,8 @@ func TestFastMatchersAgreeWithPatterns(t *testing.T) {
 		samples = append(samples, string(b))
 	}
 	// Near-misses of an execution ARN, for its hand-written matcher.
-	arn := []byte("arn:aws:lambda:us-east-1:123456789012:function:fn-1_x:$LATEST/durable-execution/name_1/0196-ab")
-	arnAlphabet := []byte("aZ09-_:/$.é")
-	for range 5000 {
-		b := append([]byte(nil), arn...)
-		for range 1 + rng.IntN(2) {
-			i := rng.IntN(len(b))
-			switch rng.IntN(3) {
-			case 0:
-				b[i] = arnAlphabet[rng.IntN(len(arnAlphabet))]
-			case 1:
-				b = append(b[:i], b[i+1:]...)
-			default:
-				b = append(b[:i], append([]byte{arnAlphabet[rng.IntN(len(arnAlphabet))]}, b[i:]...)...)
-			}
-		}
-		samples = append(samples, string(b))
-	}
+	samples = append(samples, mutate.Near(rng, []string{"arn:aws:lambda:us-east-1:123456789012:function:fn-1_x:$LATEST/durable-execution/name_1/0196-ab"},
+		"aZ09-_:/$.é", 5000, 2)...)
 	for name, r := range rules {
 		if r.re == nil {
 			continue

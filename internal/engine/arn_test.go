@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/duro-run/duro/internal/mutate"
 )
 
 // TestParseExecutionArnMatchesPattern holds the hand-written parser to the
@@ -17,23 +19,7 @@ func TestParseExecutionArnMatchesPattern(t *testing.T) {
 		good + "/x", good + ":", "arn:aws:lambda:us-east-1:123456789012:function:fn", "", "arn:",
 		strings.Replace(good, "name-1", "na.me", 1), strings.Replace(good, "us-east-1", "us_east", 1),
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	const alphabet = "aZ09-_.:/$ é"
-	for range 20000 {
-		b := []byte(good)
-		for range 1 + rng.IntN(3) {
-			i := rng.IntN(len(b))
-			switch rng.IntN(3) {
-			case 0:
-				b[i] = alphabet[rng.IntN(len(alphabet))]
-			case 1:
-				b = append(b[:i], b[i+1:]...)
-			default:
-				b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-			}
-		}
-		samples = append(samples, string(b))
-	}
+	samples = append(samples, mutate.Near(rand.New(rand.NewPCG(3, 4)), []string{good}, "aZ09-_.:/$ é", 20000, 3)...)
 	for _, arn := range samples {
 		ref, err := parseExecutionArn(arn)
 		m := executionArnRe.FindStringSubmatch(arn)

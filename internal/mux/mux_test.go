@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/duro-run/duro/internal/mutate"
 )
 
 // serve starts a Listener with h on a Unix socket, HTTP served beside it,
@@ -732,28 +734,7 @@ func TestParseTargetAgreesWithParseRequestURI(t *testing.T) {
 		"//host/path", "/a%zz", "/a%2", "/a%", "/a b", "/a\x7fb", "/a\x01b", "/a#frag", "/x?q#frag", "/x?a b", "/é",
 		"/a/./b", "/a/../b", "/$LATEST", "/a:b@c", "*", "a/b", "",
 	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	const alphabet = "aZ09/%2F%3a?=&#+ .~-_:@$é\x00\x7f"
-	base := targets[:3]
-	for range 20000 {
-		b := []byte(base[rng.IntN(len(base))])
-		for range 1 + rng.IntN(3) {
-			i := rng.IntN(len(b) + 1)
-			switch rng.IntN(3) {
-			case 0:
-				if i < len(b) {
-					b[i] = alphabet[rng.IntN(len(alphabet))]
-				}
-			case 1:
-				if i < len(b) {
-					b = append(b[:i], b[i+1:]...)
-				}
-			default:
-				b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-			}
-		}
-		targets = append(targets, string(b))
-	}
+	targets = append(targets, mutate.Near(rand.New(rand.NewPCG(5, 6)), targets[:3], "aZ09/%2F%3a?=&#+ .~-_:@$é\x00\x7f", 20000, 3)...)
 	for _, target := range targets {
 		got, gotErr := parseTarget(target)
 		want, wantErr := url.ParseRequestURI(target)
