@@ -474,6 +474,14 @@ type Result struct {
 	// (WAL write and fsync), estimated from the server's
 	// duro_store_commit_sync_seconds buckets: its tail is the disk's.
 	StoreCommitSyncMs *Summary `json:"store_commit_sync_ms,omitempty"`
+	// EngineCheckpointMs is the distribution of the checkpoints' time in
+	// the server's engine, from the checked token to the durable commit of
+	// the mutation (duro_checkpoint_duration_seconds buckets, which double
+	// from 0.25 ms): the execution's lock, validation, the store's queue,
+	// transaction and hand-back. What a checkpoint's latency has beyond it
+	// is the transport both ways, the API's parsing and encoding, and the
+	// client's own waits for a CPU.
+	EngineCheckpointMs *Summary `json:"engine_checkpoint_ms,omitempty"`
 	// SchedLatencyMs is how long this process's goroutines waited for a
 	// CPU once runnable (the Go runtime's /sched/latencies:seconds over the
 	// measured run), with the embedded server only, where the process is
@@ -993,6 +1001,10 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 		if c := st1.commitSync.since(st0.commitSync); c.count > 0 {
 			sync := phaseSummary(c)
 			res.StoreCommitSyncMs = &sync
+		}
+		if c := st1.engineCheckpoint.since(st0.engineCheckpoint); c.count > 0 {
+			engine := phaseSummary(c)
+			res.EngineCheckpointMs = &engine
 		}
 	}
 	if cfg.Client == ClientJS {

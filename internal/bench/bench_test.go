@@ -148,6 +148,10 @@ func TestRunScenarios(t *testing.T) {
 			if c := r.StoreCommitSyncMs; c == nil || c.Count != uint64(r.StoreTransactions) || c.Mean <= 0 || c.P99 > c.Max {
 				t.Errorf("store COMMIT summary %+v; want %d transactions", c, r.StoreTransactions)
 			}
+			// The engine timed every checkpoint the played functions sent.
+			if c := r.EngineCheckpointMs; c == nil || c.Count < uint64(r.Checkpoints) || c.Mean <= 0 || c.P50 > c.P99 || c.P99 > c.Max {
+				t.Errorf("engine checkpoint summary %+v; want %d checkpoints", c, r.Checkpoints)
+			}
 		})
 	}
 }

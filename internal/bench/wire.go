@@ -467,6 +467,9 @@ type storeMetrics struct {
 	// commitSync is duro_store_commit_sync_seconds: each transaction's
 	// COMMIT (its WAL write and fsync).
 	commitSync promHistogram
+	// engineCheckpoint is duro_checkpoint_duration_seconds: each
+	// checkpoint's time in the engine (validation, apply, durable commit).
+	engineCheckpoint promHistogram
 }
 
 // mutationPhases are the histograms that split a store mutation's time.
@@ -609,6 +612,9 @@ func (c *wireClient) scrapeStoreMetrics(ctx context.Context) (storeMetrics, erro
 		}
 		if suffix, labels, ok := histogramSeries(name, "duro_store_commit_sync_seconds"); ok {
 			out.commitSync.add(suffix, labels, f)
+		}
+		if suffix, labels, ok := histogramSeries(name, "duro_checkpoint_duration_seconds"); ok {
+			out.engineCheckpoint.add(suffix, labels, f)
 		}
 		for i, phase := range mutationPhases {
 			if suffix, labels, ok := histogramSeries(name, phase); ok {
