@@ -240,9 +240,6 @@ const headerRequestID = "x-amzn-RequestId"
 // context of its own for it (a copy of the Request for every call).
 func requestID(w http.ResponseWriter) string { return w.Header().Get(headerRequestID) }
 
-// newRequestID returns a request's id, a random (version 4) UUID.
-func newRequestID() string { return uuid.New() }
-
 // responseRecorder remembers what was written, for the access log and so a
 // recovered panic does not append an error to a response already started.
 type responseRecorder struct {
@@ -289,7 +286,7 @@ func bodyBuffer(w http.ResponseWriter, n int) []byte {
 func (s *server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := newRequestID()
+		id := uuid.New() // the request's id, as AWS gives one: a random UUID
 		w.Header().Set(headerRequestID, id)
 		rec := &responseRecorder{ResponseWriter: w}
 

@@ -72,12 +72,9 @@ func (r *Response) Header() http.Header {
 // HeaderValue returns the first value of the header key, as
 // Header().Get(key) does, without building the header.
 func (r *Response) HeaderValue(key string) string {
-	for p := r.header; len(p) > 0; {
-		line, rest, _ := bytes.Cut(p, []byte{'\n'})
-		p = rest
-		k, v, _ := bytes.Cut(line, []byte{':'})
-		if sameHeaderKey(string(bytes.TrimSpace(k)), key) {
-			return string(bytes.TrimSpace(v))
+	for k, v := range headerFields(r.header) {
+		if sameHeaderKey(string(k), key) {
+			return string(v)
 		}
 	}
 	return ""

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -600,22 +601,33 @@ func splitHeader(p []byte) (header, rest []byte, err error) {
 // parseHeader reads header lines up to the empty line and returns them and
 // what follows.
 func parseHeader(p []byte) (http.Header, []byte, error) {
+	header, rest, err := splitHeader(p)
+	if err != nil {
+		return nil, nil, err
+	}
 	h := http.Header{}
-	for {
-		line, rest, ok := bytes.Cut(p, []byte{'\n'})
-		if !ok {
-			return nil, nil, errors.New("mux: header without its empty line")
+	for k, v := range headerFields(header) {
+		key := textproto.CanonicalMIMEHeaderKey(string(k))
+		h[key] = append(h[key], string(v))
+	}
+	return h, rest, nil
+}
+
+// headerFields yields the key and value of each line of header, lines
+// splitHeader has checked, trimmed of spaces.
+func headerFields(header []byte) iter.Seq2[[]byte, []byte] {
+	return func(yield func(k, v []byte) bool) {
+		for p := header; len(p) > 0; {
+			line, rest, _ := bytes.Cut(p, []byte{'\n'})
+			if len(line) == 0 {
+				return
+			}
+			p = rest
+			k, v, _ := bytes.Cut(line, []byte{':'})
+			if !yield(bytes.TrimSpace(k), bytes.TrimSpace(v)) {
+				return
+			}
 		}
-		p = rest
-		if len(line) == 0 {
-			return h, p, nil
-		}
-		k, v, ok := bytes.Cut(line, []byte{':'})
-		if !ok || len(k) == 0 {
-			return nil, nil, fmt.Errorf("mux: malformed header line %q", line)
-		}
-		key := textproto.CanonicalMIMEHeaderKey(string(bytes.TrimSpace(k)))
-		h[key] = append(h[key], string(bytes.TrimSpace(v)))
 	}
 }
 
