@@ -193,18 +193,19 @@ func (s *server) routes() []route {
 // adapt turns a handlerFunc into an http.Handler that encodes its error.
 func (s *server) adapt(op string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nameOperation(w, op)
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, op, err)
-		}
+		s.serveOp(w, r, op, func() error { return h(w, r) })
 	})
 }
 
-// nameOperation tells the middleware's recorder, when w is one, which
-// operation the request is, for its logs.
-func nameOperation(w http.ResponseWriter, op string) {
+// serveOp runs the operation op's handler h: it tells the middleware's
+// recorder, when w is one, which operation the request is (for its logs),
+// and encodes h's error.
+func (s *server) serveOp(w http.ResponseWriter, r *http.Request, op string, h func() error) {
 	if rec, ok := w.(*responseRecorder); ok {
 		rec.op = op
+	}
+	if err := h(); err != nil {
+		s.writeError(w, r, op, err)
 	}
 }
 
@@ -214,10 +215,7 @@ const opCheckpoint = "CheckpointDurableExecution"
 // checkpointByArn is what adapt makes of checkpointDurableExecution, for
 // checkpointRoute, which has the ARN already.
 func (s *server) checkpointByArn(w http.ResponseWriter, r *http.Request, arn string) {
-	nameOperation(w, opCheckpoint)
-	if err := s.checkpoint(w, r, arn); err != nil {
-		s.writeError(w, r, opCheckpoint, err)
-	}
+	s.serveOp(w, r, opCheckpoint, func() error { return s.checkpoint(w, r, arn) })
 }
 
 // health answers the liveness probe with the body of AWS's local emulator,

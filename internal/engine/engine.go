@@ -116,7 +116,7 @@ func New(st store.Store, inv Invoker, cfg Config) (*Engine, error) {
 		cfg.AccountID = "123456789012"
 	}
 	if cfg.NodeID == "" {
-		cfg.NodeID = "node-" + newID()[:8]
+		cfg.NodeID = "node-" + uuid.New()[:8]
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -193,9 +193,6 @@ func (e *Engine) stripe(execID string) *sync.Mutex {
 	h.Write([]byte(execID))
 	return &e.stripes[h.Sum32()%uint32(len(e.stripes))]
 }
-
-// newID returns a random (version 4) UUID.
-func newID() string { return uuid.New() }
 
 // newExecutionID returns a UUID v7: 48 bits of Unix milliseconds, then
 // random bits. Executions started close together get ids that sort close

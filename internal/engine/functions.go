@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 const latest = "$LATEST"
@@ -55,7 +56,7 @@ func (e *Engine) CreateFunction(ctx context.Context, in CreateFunctionInput) (Fu
 	cfg := FunctionConfiguration{
 		FunctionName: ref.Name, FunctionArn: e.functionArn(ref.Name), Runtime: in.Runtime, Role: in.Role,
 		Handler: in.Handler, Description: in.Description, Timeout: 3, MemorySize: 128,
-		LastModified: lambdaTime(e.now()), Version: latest, RevisionId: newID(),
+		LastModified: lambdaTime(e.now()), Version: latest, RevisionId: uuid.New(),
 		State: "Active", LastUpdateStatus: "Successful", PackageType: "Zip", Architectures: []string{"x86_64"},
 		DurableConfig: in.DurableConfig, CapacityProviderConfig: in.CapacityProviderConfig,
 	}
@@ -234,7 +235,7 @@ func (e *Engine) updateLatest(ctx context.Context, name, what string, change fun
 		if err := change(&d); err != nil {
 			return FunctionConfiguration{}, err
 		}
-		d.Config.RevisionId = newID()
+		d.Config.RevisionId = uuid.New()
 		d.Config.LastModified = lambdaTime(e.now())
 		row.Data = encodeFunction(d)
 		err = e.store.UpdateFunction(ctx, row)
@@ -284,7 +285,7 @@ func (e *Engine) PublishVersion(ctx context.Context, name, description string) (
 		if description != "" {
 			cfg.Description = description
 		}
-		cfg.RevisionId = newID()
+		cfg.RevisionId = uuid.New()
 		if err := e.store.CreateFunction(ctx, store.FunctionRow{Name: ref.Name, Version: v, Data: encodeFunction(functionData{Config: cfg})}); err != nil {
 			return FunctionConfiguration{}, internalError("publish version", err)
 		}

@@ -22,9 +22,6 @@ func TestExecutionIDsAreTimeOrderedUUIDs(t *testing.T) {
 		}
 		prev = id
 	}
-	if id := newID(); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
-		t.Fatalf("newID = %q, not a UUID v4", id)
-	}
 }
 
 // TestChildExecutionIDIsStable pins the derivation of chained-invoke

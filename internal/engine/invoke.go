@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // Timer keys. Per-operation timers append ":" and the operation id.
@@ -144,7 +145,7 @@ func (e *Engine) beginInvocation(ctx context.Context, s *execState, now time.Tim
 		}
 	}
 	s.data.TokenSeq++
-	s.data.InvocationID = newID()
+	s.data.InvocationID = uuid.New()
 	s.data.InvocationStart = now
 	s.delivered()
 	timeout := time.Duration(fn.Timeout) * time.Second

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // ErrNotDurable is returned by StartExecution for a function without
@@ -164,7 +165,7 @@ func (e *Engine) InvokePlain(ctx context.Context, in StartInput) (InvocationResp
 	if err != nil {
 		return InvocationResponse{}, fn, err
 	}
-	resp, err := e.callFunction(ctx, fn, newID(), in.Payload, in.TenantID, in.TraceID, "", in.InvokeEndpoint)
+	resp, err := e.callFunction(ctx, fn, uuid.New(), in.Payload, in.TenantID, in.TraceID, "", in.InvokeEndpoint)
 	return resp, fn, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/duro-run/duro/internal/store"
+	"github.com/duro-run/duro/internal/uuid"
 )
 
 // parkedFor is how far a chained-invoke timer is pushed while the caller's
@@ -383,7 +384,7 @@ func (e *Engine) fireChainStart(ctx context.Context, t store.TimerRow, opID stri
 			return err
 		}
 	default:
-		resp, err := e.callFunction(ctx, target.cfg, newID(), payload, deref(task.TenantID), parent.data.TraceID, "", "")
+		resp, err := e.callFunction(ctx, target.cfg, uuid.New(), payload, deref(task.TenantID), parent.data.TraceID, "", "")
 		out := &childOutcome{Status: StatusSucceeded}
 		if err != nil || resp.FunctionError != "" {
 			_, ie := classify(resp, err)
