@@ -120,6 +120,7 @@ only: the embedded server and the load generator).`,
 	f.IntVar(&cfg.Steps, "steps", 10, "steps per execution (per branch for fanout)")
 	f.IntVar(&cfg.PayloadSize, "payload-size", 100, "bytes of each step's result")
 	f.IntVar(&cfg.InputSize, "input-size", 0, "bytes of each execution's input (the Invoke payload, padded); 0: a few bytes")
+	f.DurationVar(&cfg.StepWork, "step-work", 0, "CPU the played function spends after each checkpoint's answer, as its own code between steps (lean and sdk clients)")
 	f.IntVar(&cfg.WaitSeconds, "wait-seconds", 1, "length of each wait (waits scenario)")
 	f.IntVar(&cfg.Branches, "branches", 4, "parallel branches (fanout scenario)")
 	f.IntVar(&cfg.Suspended, "suspended", 0, "park this many executions on a two-day wait before the measured run")
@@ -165,11 +166,15 @@ func printBenchResult(w io.Writer, r *bench.Result) {
 	case bench.ScenarioWaits:
 		shape += fmt.Sprintf(", %d s waits", r.WaitSeconds)
 	}
-	input := ""
+	// load: what the played functions send and do besides their steps.
+	load := fmt.Sprintf("payload %d B", r.PayloadSize)
 	if r.InputSize > 0 {
-		input = fmt.Sprintf(", input %d B", r.InputSize)
+		load += fmt.Sprintf(", input %d B", r.InputSize)
 	}
-	fmt.Fprintf(tw, "scenario\t%s, payload %d B%s, concurrency %d, client %s, %s server\n", shape, r.PayloadSize, input, r.Concurrency, r.Client, r.Mode)
+	if r.StepWorkUs > 0 {
+		load += fmt.Sprintf(", %.0f µs of work per checkpoint", r.StepWorkUs)
+	}
+	fmt.Fprintf(tw, "scenario\t%s, %s, concurrency %d, client %s, %s server\n", shape, load, r.Concurrency, r.Client, r.Mode)
 	if r.Suspended > 0 {
 		fmt.Fprintf(tw, "suspended\t%d executions parked (server RSS then %.1f MB)\n", r.Suspended, r.SuspendedRSSMB)
 	}

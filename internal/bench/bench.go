@@ -127,6 +127,11 @@ type Config struct {
 	InputSize   int
 	WaitSeconds int // waits scenario; default 1
 	Branches    int // fanout scenario; default 4
+	// StepWork is CPU the played function spends, busy, after each
+	// checkpoint's answer, as a function's own code between two steps
+	// does; 0 spends none. The checkpoint's latency does not include it,
+	// the execution's does. Lean and sdk clients only.
+	StepWork time.Duration
 	// Suspended parks this many executions on a two-day wait before the
 	// measured run starts, so that the run happens with that many
 	// executions suspended (timers in the store). Default 0.
@@ -250,6 +255,12 @@ func (c *Config) defaults() error {
 		return errors.New("--warmup-duration must not be negative")
 	}
 	switch {
+	case c.StepWork < 0:
+		return errors.New("--step-work must not be negative")
+	case c.StepWork > 0 && c.Client == ClientJS:
+		return errors.New("--step-work runs the lean or sdk client: a JS function's work is its own code")
+	}
+	switch {
 	case c.Repeat < 0:
 		return errors.New("--repeat must be positive")
 	case c.Repeat == 0:
@@ -338,6 +349,8 @@ type Result struct {
 	InputSize   int    `json:"input_size,omitempty"`
 	WaitSeconds int    `json:"wait_seconds,omitempty"`
 	Suspended   int    `json:"suspended"`
+	// StepWorkUs is Config.StepWork in microseconds.
+	StepWorkUs float64 `json:"step_work_us,omitempty"`
 
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 	// WarmupSeconds is how long the load ran before the measured run
@@ -710,7 +723,8 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{
 		Scenario: cfg.Scenario, Client: cfg.Client, Concurrency: cfg.Concurrency, Steps: cfg.Steps,
 		PayloadSize: cfg.PayloadSize, InputSize: cfg.InputSize, Suspended: cfg.Suspended, Machine: machineInfo(),
-		Started: time.Now().UTC().Format(time.RFC3339),
+		StepWorkUs: float64(cfg.StepWork) / float64(time.Microsecond),
+		Started:    time.Now().UTC().Format(time.RFC3339),
 	}
 	if cfg.Scenario == ScenarioFanout {
 		res.Branches = cfg.Branches

@@ -433,6 +433,31 @@ func TestRepeat(t *testing.T) {
 	}
 }
 
+// TestStepWork: the played function spends StepWork after each
+// checkpoint's answer, inside its execution (which takes at least the
+// work of its steps) and outside the checkpoint's timed round trip; the
+// result reports it.
+func TestStepWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	const steps, work = 3, 5 * time.Millisecond
+	r, err := Run(testCtx(t), Config{Scenario: ScenarioSteps, Steps: steps, StepWork: work, Concurrency: 1, Executions: 4,
+		Logger: quiet(), FsyncProbe: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StepWorkUs != 5000 || r.Executions != 4 {
+		t.Fatalf("step work %v µs over %d executions, want 5000 over 4", r.StepWorkUs, r.Executions)
+	}
+	if r.Checkpoints != 4*steps {
+		t.Fatalf("%d checkpoints, want one per step", r.Checkpoints)
+	}
+	if min := float64(steps*work) / float64(time.Millisecond); r.ExecutionLatencyMs.Mean < min {
+		t.Errorf("execution latency mean %.2f ms, want at least the %.0f ms of work its checkpoints were followed by", r.ExecutionLatencyMs.Mean, min)
+	}
+}
+
 // medianRun picks the middle run by p99 for open loops, by checkpoints/s
 // for closed ones.
 func TestMedianRun(t *testing.T) {

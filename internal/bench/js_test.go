@@ -178,6 +178,8 @@ func TestJSConfig(t *testing.T) {
 		{Config{RateOfMax: 80, Duration: time.Second, Client: ClientJS}, "lean or sdk client"},
 		{Config{MaxConcurrency: 10}, "--max-concurrency goes with --rate-of-max"},
 		{Config{Repeat: -1}, "--repeat must be positive"},
+		{Config{StepWork: -time.Millisecond}, "--step-work must not be negative"},
+		{Config{StepWork: time.Millisecond, Client: ClientJS}, "--step-work runs the lean or sdk client"},
 		{Config{Repeat: 2, CPUProfile: "cpu.prof"}, "each run would overwrite the last"},
 		{Config{FunctionTransport: TransportMux, Endpoint: "http://127.0.0.1:9014"}, "needs the embedded server's Unix socket"},
 	} {

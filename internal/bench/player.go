@@ -254,6 +254,7 @@ func (s *session) checkpoint(updates []update) error {
 		return err
 	}
 	s.p.m.updates.Add(int64(len(updates)))
+	spin(s.p.cfg.StepWork)
 	if out.CheckpointToken != nil {
 		s.token = *out.CheckpointToken
 	}
@@ -518,5 +519,15 @@ func (b *batcher) flush() {
 		for _, w := range ws {
 			w <- err
 		}
+	}
+}
+
+// spin keeps the CPU busy for d, as code that computes does: no system
+// call, no sleep.
+func spin(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	for start := time.Now(); time.Since(start) < d; {
 	}
 }
